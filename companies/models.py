@@ -1,0 +1,159 @@
+"""The company registry. A company's identity is its unified social credit code: names change, the code does not."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import uscc
+
+JIANGJIN = "江津区"
+
+
+class Industry(models.TextChoices):
+    PRODUCTION = "production", _("影视制作")
+    DISTRIBUTION = "distribution", _("发行")
+    POST_PRODUCTION = "post_production", _("后期制作")
+    EQUIPMENT = "equipment", _("器材租赁")
+    PROPS = "props", _("道具服装")
+    STUDIO = "studio", _("影视基地与场景服务")
+    PERFORMING_AGENCY = "performing_agency", _("演艺经纪")
+    OTHER = "other", _("其他")
+
+
+class BusinessStatus(models.TextChoices):
+    ACTIVE = "active", _("存续")
+    SUSPENDED = "suspended", _("停业")
+    REVOKED = "revoked", _("吊销")
+    DEREGISTERED = "deregistered", _("注销")
+
+
+class CreditCodeField(models.CharField):
+    """A CharField that stores credit codes normalised, so lookups and uniqueness see one spelling."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", uscc.LENGTH)
+        super().__init__(*args, **kwargs)
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        return uscc.normalize(value) if value else value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return uscc.normalize(value) if value else value
+
+
+money = {"max_digits": 16, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
+
+
+class Company(models.Model):
+    credit_code = CreditCodeField(
+        _("统一社会信用代码"),
+        unique=True,
+        validators=[uscc.validate_credit_code],
+        help_text=_("18位，可含空格或全角字符，系统会自动规范化。"),
+    )
+    name = models.CharField(_("企业名称"), max_length=200, db_index=True)
+    legal_representative = models.CharField(_("法定代表人"), max_length=100, blank=True)
+    registered_capital = models.DecimalField(_("注册资本（元）"), null=True, blank=True, **money)
+    paid_in_capital = models.DecimalField(_("实缴资本（元）"), null=True, blank=True, **money)
+    established_on = models.DateField(_("成立日期"), null=True, blank=True)
+    registration_district = models.CharField(_("注册区县"), max_length=50, blank=True, db_index=True)
+    tax_district = models.CharField(_("税务登记区县"), max_length=50, blank=True)
+    registered_address = models.CharField(_("注册地址"), max_length=300, blank=True)
+    industry = models.CharField(_("行业类别"), max_length=30, choices=Industry.choices, default=Industry.PRODUCTION)
+    business_status = models.CharField(
+        _("经营状态"), max_length=20, choices=BusinessStatus.choices, default=BusinessStatus.ACTIVE
+    )
+    in_hq_park = models.BooleanField(_("入驻重庆影视城总部园区"), default=False)
+    in_hq_park_since = models.DateField(_("入驻日期"), null=True, blank=True)
+    contact_person = models.CharField(_("联系人"), max_length=100, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=50, blank=True)
+    contact_email = models.EmailField(_("电子邮箱"), blank=True)
+    bank_account_name = models.CharField(_("开户名称"), max_length=200, blank=True)
+    bank_name = models.CharField(_("开户银行"), max_length=200, blank=True)
+    bank_account_number = models.CharField(_("银行账号"), max_length=64, blank=True)
+    banned_until = models.DateField(_("失信禁入截止日"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="Membership",
+        through_fields=("company", "user"),
+        related_name="companies",
+        blank=True,
+    )
+
+    class Meta:
+        verbose_name = _("企业")
+        verbose_name_plural = _("企业")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.credit_code}）"
+
+    def save(self, *args, **kwargs):
+        self.credit_code = uscc.normalize(self.credit_code)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_jiangjin(self) -> bool:
+        return self.registration_district == JIANGJIN
+
+    def is_banned(self, on=None) -> bool:
+        on = on or timezone.localdate()
+        return bool(self.banned_until and self.banned_until >= on)
+
+    @property
+    def masked_bank_account(self) -> str:
+        number = self.bank_account_number
+        if len(number) <= 4:
+            return "*" * len(number)
+        return "*" * (len(number) - 4) + number[-4:]
+
+
+class FormerName(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="former_names")
+    name = models.CharField(_("曾用名"), max_length=200)
+    used_from = models.DateField(_("起始日期"), null=True, blank=True)
+    used_until = models.DateField(_("截止日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("曾用名")
+        verbose_name_plural = _("曾用名")
+        ordering = ["-used_until"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user acting for a company. Requested by the user, confirmed by a manager."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("待确认")
+        CONFIRMED = "confirmed", _("已确认")
+        REFUSED = "refused", _("已拒绝")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("企业成员")
+        verbose_name_plural = _("企业成员")
+        constraints = [models.UniqueConstraint(fields=["user", "company"], name="unique_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.company}"
