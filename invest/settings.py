@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "companies.investment",
     "policies",
     "applications",
+    "applications.documents",
 ]
 
 MIDDLEWARE = [

@@ -15,4 +15,5 @@ urlpatterns = [
     path("investment/", include("companies.investment.urls")),
     path("policies/", include("policies.urls")),
     path("cases/", include("applications.urls")),
+    path("", include("applications.documents.urls")),
 ]
