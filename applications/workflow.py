@@ -1,0 +1,484 @@
+"""The review workflow, declared once as data.
+
+Everything else follows from these two tables: the ``@transition`` methods on ``Application`` (models.py),
+the permission rules (rules.py), ``allowed_transitions`` and ``can`` (services.py), the buttons a user sees,
+the API's allowed actions, ``manage.py workflow --json|--mermaid`` and the diagram in docs/workflow.md.
+
+Keys (states, transitions, roles, conditions) are fixed English identifiers and never translated; only the
+labels go through gettext, so switching the site language can never strand a case in a state nobody knows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+#: Pseudo roles. ``system`` transitions are taken only by the service itself (tick_deadlines, the last expert
+#: opinion); ``public`` transitions are open to anyone, signed in or not (a named objection during 公示).
+SYSTEM = "system"
+PUBLIC = "public"
+
+#: Working days of each clock (DOMAIN.md). A correction request may set a different deadline.
+DEADLINE_DAYS = {"acceptance": 5, "correction": 10, "public_notice": 5}
+
+#: What a transition does to the case's deadline clock.
+DEADLINE_EFFECTS = {
+    "keep": _("不影响期限"),
+    "start_acceptance": _("开始计算受理期限（5个工作日）"),
+    "pause_for_correction": _("受理期限暂停，开始计算补正期限（默认10个工作日）"),
+    "resume": _("补正完成，受理期限恢复计算（剩余工作日）"),
+    "start_notice": _("开始（或重新开始）公示期（5个工作日）"),
+    "hold": _("公示期因异议暂停"),
+    "stop": _("停止计时"),
+}
+
+
+@dataclass(frozen=True)
+class State:
+    key: str
+    label: Any
+    terminal: bool = False
+    #: The English label is part of the table so `workflow --json` can print both languages
+    #: without depending on compiled translations.
+    label_en: str = ""
+
+
+@dataclass(frozen=True)
+class Transition:
+    key: str
+    sources: tuple[str, ...]
+    target: str
+    roles: tuple[str, ...]
+    label: Any
+    comment_required: bool = False
+    #: Which amount field the transition sets from the ``amount`` the actor gives, or None.
+    amount: str | None = None
+    deadline: str = "keep"
+    #: Which numbered document the documents app issues for it (see applications.signals).
+    document_kind: str | None = None
+    #: Keys of CONDITIONS that must hold before the transition may run.
+    conditions: tuple[str, ...] = ()
+    #: Offered as a bulk action on lists of cases.
+    bulk: bool = False
+    label_en: str = ""
+
+    @property
+    def automatic(self) -> bool:
+        return SYSTEM in self.roles
+
+    @property
+    def public(self) -> bool:
+        return PUBLIC in self.roles
+
+
+STATES: tuple[State, ...] = (
+    State("draft", _("草稿"), label_en="Draft"),
+    State("submitted", _("已提交"), label_en="Submitted"),
+    State("correction_requested", _("待补正"), label_en="Correction requested"),
+    State("not_accepted", _("不予受理"), terminal=True, label_en="Not accepted"),
+    State("accepted", _("已受理"), label_en="Accepted"),
+    State("preliminary_review", _("初审中"), label_en="Preliminary review"),
+    State("expert_review", _("联审/专家评审中"), label_en="Expert review"),
+    State("pending_decision", _("待审定"), label_en="Pending decision"),
+    State("public_notice", _("公示中"), label_en="Public notice"),
+    State("objection_review", _("异议核查"), label_en="Objection review"),
+    State("approved", _("已批准"), label_en="Approved"),
+    State("disbursed", _("已拨付"), label_en="Disbursed"),
+    State("archived", _("已归档"), terminal=True, label_en="Archived"),
+    State("rejected", _("不予批准"), terminal=True, label_en="Rejected"),
+    State("withdrawn", _("已撤回"), terminal=True, label_en="Withdrawn"),
+    State("lapsed", _("逾期未补正"), terminal=True, label_en="Lapsed"),
+    State("clawed_back", _("已追回"), terminal=True, label_en="Clawed back"),
+)
+
+_BEFORE_DECISION = ("draft", "submitted", "correction_requested", "accepted", "preliminary_review", "expert_review")
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(
+        "submit",
+        ("draft",),
+        "submitted",
+        ("applicant",),
+        _("提交申报"),
+        deadline="start_acceptance",
+        conditions=("company_not_banned", "pledge_accepted", "materials_complete"),
+        label_en="Submit",
+    ),
+    Transition(
+        "withdraw", _BEFORE_DECISION, "withdrawn", ("applicant",), _("撤回申报"), deadline="stop", label_en="Withdraw"
+    ),
+    Transition(
+        "accept",
+        ("submitted",),
+        "accepted",
+        ("clerk",),
+        _("受理"),
+        deadline="stop",
+        document_kind="acceptance_notice",
+        label_en="Accept",
+    ),
+    Transition(
+        "request_correction",
+        ("submitted",),
+        "correction_requested",
+        ("clerk",),
+        _("通知补正"),
+        comment_required=True,
+        deadline="pause_for_correction",
+        document_kind="correction_notice",
+        label_en="Request correction",
+    ),
+    Transition(
+        "not_accept",
+        ("submitted",),
+        "not_accepted",
+        ("clerk",),
+        _("不予受理"),
+        comment_required=True,
+        deadline="stop",
+        document_kind="not_accepted_notice",
+        label_en="Do not accept",
+    ),
+    Transition(
+        "resubmit",
+        ("correction_requested",),
+        "submitted",
+        ("applicant",),
+        _("提交补正材料"),
+        deadline="resume",
+        conditions=("company_not_banned", "corrections_answered", "materials_complete"),
+        label_en="Resubmit",
+    ),
+    Transition(
+        "lapse",
+        ("correction_requested",),
+        "lapsed",
+        (SYSTEM,),
+        _("逾期未补正"),
+        deadline="stop",
+        conditions=("correction_overdue",),
+        label_en="Lapse",
+    ),
+    Transition(
+        "start_review", ("accepted",), "preliminary_review", ("reviewer",), _("开始初审"), label_en="Start review"
+    ),
+    Transition(
+        "send_to_experts",
+        ("preliminary_review",),
+        "expert_review",
+        ("reviewer",),
+        _("初审完成，提交专家评审"),
+        amount="reviewed_amount",
+        conditions=("experts_assigned",),
+        bulk=True,
+        label_en="Send to experts",
+    ),
+    Transition(
+        "complete_expert_review",
+        ("expert_review",),
+        "pending_decision",
+        (SYSTEM,),
+        _("专家评审完成"),
+        conditions=("all_opinions_in",),
+        label_en="Expert review complete",
+    ),
+    Transition(
+        "approve",
+        ("pending_decision",),
+        "public_notice",
+        ("approver",),
+        _("审定通过并公示"),
+        amount="approved_amount",
+        deadline="start_notice",
+        document_kind="approval_decision",
+        bulk=True,
+        label_en="Approve and publish notice",
+    ),
+    Transition(
+        "reject",
+        ("pending_decision",),
+        "rejected",
+        ("approver",),
+        _("不予批准"),
+        comment_required=True,
+        deadline="stop",
+        document_kind="rejection_decision",
+        label_en="Reject",
+    ),
+    Transition(
+        "file_objection",
+        ("public_notice",),
+        "objection_review",
+        (PUBLIC,),
+        _("提出异议"),
+        comment_required=True,
+        deadline="hold",
+        label_en="File objection",
+    ),
+    Transition(
+        "uphold_objection",
+        ("objection_review",),
+        "rejected",
+        ("approver",),
+        _("异议成立，不予批准"),
+        comment_required=True,
+        deadline="stop",
+        document_kind="rejection_decision",
+        label_en="Uphold objection",
+    ),
+    Transition(
+        "dismiss_objection",
+        ("objection_review",),
+        "public_notice",
+        ("approver",),
+        _("异议不成立，重新公示"),
+        comment_required=True,
+        deadline="start_notice",
+        label_en="Dismiss objection",
+    ),
+    Transition(
+        "conclude_notice",
+        ("public_notice",),
+        "approved",
+        (SYSTEM,),
+        _("公示期满无异议"),
+        deadline="stop",
+        conditions=("notice_period_over", "no_open_objection"),
+        label_en="Notice period over",
+    ),
+    Transition(
+        "disburse_partial",
+        ("approved",),
+        "approved",
+        ("finance",),
+        _("登记部分拨付"),
+        amount="disbursed_amount",
+        document_kind="disbursement_notice",
+        label_en="Record partial disbursement",
+    ),
+    Transition(
+        "disburse",
+        ("approved",),
+        "disbursed",
+        ("finance",),
+        _("登记拨付（拨付完毕）"),
+        amount="disbursed_amount",
+        document_kind="disbursement_notice",
+        label_en="Record final disbursement",
+    ),
+    Transition("archive", ("disbursed",), "archived", ("manager",), _("归档"), label_en="Archive"),
+    Transition(
+        "claw_back",
+        ("approved", "disbursed", "archived"),
+        "clawed_back",
+        ("manager",),
+        _("追回资金并禁入"),
+        comment_required=True,
+        amount="reclaimed_amount",
+        deadline="stop",
+        label_en="Claw back",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A precondition of a transition: the check, and what the refusal says (code and reason)."""
+
+    key: str
+    code: str
+    reason: Any
+    check: Callable[[Any], bool] = field(compare=False)
+
+
+def _materials_complete(app) -> bool:
+    return not app.missing_materials()
+
+
+def _corrections_answered(app) -> bool:
+    return not app.unanswered_correction_items()
+
+
+def _experts_assigned(app) -> bool:
+    return app.expert_assignments.exists()
+
+
+def _all_opinions_in(app) -> bool:
+    assignments = app.expert_assignments.all()
+    return assignments.exists() and not assignments.filter(answered_at__isnull=True).exists()
+
+
+def _correction_overdue(app) -> bool:
+    from .calendar import today
+
+    return app.due_kind == "correction" and app.due_date is not None and app.due_date < today()
+
+
+def _notice_period_over(app) -> bool:
+    from .calendar import today
+
+    return app.due_kind == "public_notice" and app.due_date is not None and app.due_date < today()
+
+
+def _no_open_objection(app) -> bool:
+    return not app.objections.filter(status="open").exists()
+
+
+def _company_not_banned(app) -> bool:
+    return not app.company.is_banned()
+
+
+def _pledge_accepted(app) -> bool:
+    return app.integrity_pledge_at is not None
+
+
+CONDITIONS: dict[str, Condition] = {
+    c.key: c
+    for c in (
+        Condition(
+            "company_not_banned",
+            "company_banned",
+            _("本单位因失信被禁止申报，禁入期内不能提交申报。如有疑问请联系管理部门。"),
+            _company_not_banned,
+        ),
+        Condition(
+            "pledge_accepted",
+            "pledge_missing",
+            _("请先阅读并勾选诚信承诺，再提交申报。"),
+            _pledge_accepted,
+        ),
+        Condition(
+            "materials_complete",
+            "missing_material",
+            _("还缺少必需的申报材料，请上传后再提交。"),
+            _materials_complete,
+        ),
+        Condition(
+            "corrections_answered",
+            "missing_material",
+            _("补正通知中列出的材料尚未全部重新上传，请逐项补正后再提交。"),
+            _corrections_answered,
+        ),
+        Condition(
+            "correction_overdue",
+            "not_due",
+            _("补正期限尚未届满。"),
+            _correction_overdue,
+        ),
+        Condition(
+            "experts_assigned",
+            "no_experts",
+            _("请先为本案件指定至少一名评审专家。"),
+            _experts_assigned,
+        ),
+        Condition(
+            "all_opinions_in",
+            "opinions_pending",
+            _("还有评审专家尚未提交意见。"),
+            _all_opinions_in,
+        ),
+        Condition(
+            "notice_period_over",
+            "not_due",
+            _("公示期尚未届满。"),
+            _notice_period_over,
+        ),
+        Condition(
+            "no_open_objection",
+            "open_objection",
+            _("本案件有尚未处理的异议，请先核查异议。"),
+            _no_open_objection,
+        ),
+    )
+}
+
+STATE_BY_KEY: dict[str, State] = {s.key: s for s in STATES}
+TRANSITION_BY_KEY: dict[str, Transition] = {t.key: t for t in TRANSITIONS}
+STATE_KEYS: tuple[str, ...] = tuple(s.key for s in STATES)
+TERMINAL_STATES: frozenset[str] = frozenset(s.key for s in STATES if s.terminal)
+#: States in which an approved amount is committed against budgets and yearly caps.
+COMMITTED_STATES: frozenset[str] = frozenset({"public_notice", "objection_review", "approved", "disbursed", "archived"})
+#: Roles that take at least one transition (pseudo roles excluded).
+ACTING_ROLES: tuple[str, ...] = tuple(
+    dict.fromkeys(r for t in TRANSITIONS for r in t.roles if r not in (SYSTEM, PUBLIC))
+)
+
+
+def state_choices() -> list[tuple[str, Any]]:
+    return [(s.key, s.label) for s in STATES]
+
+
+def transitions_from(state: str) -> list[Transition]:
+    return [t for t in TRANSITIONS if state in t.sources]
+
+
+def roles_acting_in(state: str) -> set[str]:
+    """Which roles have work to do on a case in this state: whose queue the case lands in."""
+    return {r for t in transitions_from(state) for r in t.roles if r not in (SYSTEM, PUBLIC)}
+
+
+def _check_table() -> None:
+    """Fail at import rather than at run time when the table contradicts itself."""
+    for t in TRANSITIONS:
+        assert t.target in STATE_BY_KEY, t.key
+        assert all(s in STATE_BY_KEY for s in t.sources), t.key
+        assert t.deadline in DEADLINE_EFFECTS, t.key
+        assert all(c in CONDITIONS for c in t.conditions), t.key
+        # Terminal means no further regular work; only a clawback reaches back into a finished case.
+        assert t.key == "claw_back" or not (set(t.sources) & TERMINAL_STATES), t.key
+    assert len(TRANSITION_BY_KEY) == len(TRANSITIONS)
+
+
+_check_table()
+
+
+def as_dict() -> dict[str, Any]:
+    """The table as JSON-able data (``manage.py workflow --json``, the API's description of the workflow)."""
+    from django.utils import translation
+
+    def both(label: Any, en: str) -> dict[str, str]:
+        with translation.override("zh-hans"):
+            zh = str(label)
+        return {"zh-hans": zh, "en": en}
+
+    from invest.roles import role_label
+
+    return {
+        "states": [{"key": s.key, "label": both(s.label, s.label_en), "terminal": s.terminal} for s in STATES],
+        "transitions": [
+            {
+                "key": t.key,
+                "label": both(t.label, t.label_en),
+                "sources": list(t.sources),
+                "target": t.target,
+                "roles": list(t.roles),
+                "role_labels": [str(role_label(r)) for r in t.roles if r not in (SYSTEM, PUBLIC)],
+                "automatic": t.automatic,
+                "comment_required": t.comment_required,
+                "amount": t.amount,
+                "deadline": t.deadline,
+                "document_kind": t.document_kind,
+                "conditions": list(t.conditions),
+                "bulk": t.bulk,
+            }
+            for t in TRANSITIONS
+        ],
+        "deadlines_working_days": dict(DEADLINE_DAYS),
+        "deadline_effects": {k: str(v) for k, v in DEADLINE_EFFECTS.items()},
+    }
+
+
+def as_mermaid() -> str:
+    """A stateDiagram of the table, labelled with transition keys and roles (docs/workflow.md embeds it)."""
+    lines = ["stateDiagram-v2", "    [*] --> draft"]
+    for t in TRANSITIONS:
+        who = "/".join(t.roles)
+        for source in t.sources:
+            lines.append(f"    {source} --> {t.target}: {t.key} ({who})")
+    for s in STATES:
+        if s.terminal:
+            lines.append(f"    {s.key} --> [*]")
+    return "\n".join(lines) + "\n"
