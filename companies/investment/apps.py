@@ -6,3 +6,6 @@ class InvestmentConfig(AppConfig):
     name = "companies.investment"
     label = "investment"
     verbose_name = _("招商引资")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the company post_save receiver)

@@ -1,1 +1,272 @@
-from django.db import models  # noqa: F401
+"""Investment attraction: promotion events, the leads they produce, and the agreements signed with them.
+
+A lead's identity towards the company registry is its unified social credit code. The code is often
+unknown at first contact and the company record may be imported long after the lead settles, so the
+link to `Company` is made by code, whichever of the two arrives first (see services.link_waiting_leads).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from companies import uscc
+from companies.models import Company, CreditCodeField
+
+from . import workflow
+
+money = {"max_digits": 16, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
+
+ITEM_CODE_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
+
+
+def validate_item_code(value: str) -> None:
+    if not ITEM_CODE_RE.match(value or ""):
+        raise ValidationError(
+            _("扶持项目编码“%(code)s”格式不对，应类似 JJ-FILM-02（大写字母、数字和连字符）。"),
+            code="invalid_item_code",
+            params={"code": value},
+        )
+
+
+class PromotionEvent(models.Model):
+    class Kind(models.TextChoices):
+        FILM_WEEK = "film_week", _("影视产业周")
+        PROMOTION = "promotion", _("招商推介会")
+        NEGOTIATION = "negotiation", _("项目洽谈会")
+        VISIT = "visit", _("上门拜访")
+        OTHER = "other", _("其他")
+
+    name = models.CharField(_("活动名称"), max_length=200, unique=True)
+    kind = models.CharField(_("活动类型"), max_length=20, choices=Kind.choices, default=Kind.PROMOTION)
+    date = models.DateField(_("活动日期"))
+    place = models.CharField(_("活动地点"), max_length=200, blank=True)
+    notes = models.TextField(_("备注"), blank=True)
+
+    class Meta:
+        verbose_name = _("招商活动")
+        verbose_name_plural = _("招商活动")
+        ordering = ["-date", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.date:%Y-%m-%d}）"
+
+
+class ProjectKind(models.TextChoices):
+    SETTLE_COMPANY = "settle_company", _("企业落户")
+    PRODUCTION_SHOOT = "production_shoot", _("剧组拍摄")
+    STUDIO_INVESTMENT = "studio_investment", _("影视基地及道具库投资")
+
+
+class Lead(FSMModelMixin, models.Model):
+    """A prospective company or project. Its stage only moves through services.advance."""
+
+    name = models.CharField(_("线索名称"), max_length=200, help_text=_("企业名称或项目名称。"))
+    credit_code = CreditCodeField(
+        _("统一社会信用代码"),
+        blank=True,
+        db_index=True,
+        validators=[uscc.validate_credit_code],
+        help_text=_("已知时填写，可含空格或全角字符；落地时必须填写，用于关联企业档案。"),
+    )
+    contact_person = models.CharField(_("联系人"), max_length=100, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=50, blank=True)
+    contact_email = models.EmailField(_("电子邮箱"), blank=True)
+    event = models.ForeignKey(
+        PromotionEvent,
+        verbose_name=_("来源活动"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+    )
+    project_kind = models.CharField(
+        _("项目类型"), max_length=30, choices=ProjectKind.choices, default=ProjectKind.SETTLE_COMPANY
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("跟进人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="investment_leads",
+        limit_choices_to={"groups__name": "manager"},
+    )
+    expected_investment = models.DecimalField(_("预计投资额（元）"), default=Decimal("0.00"), **money)
+    expected_local_spend = models.DecimalField(_("预计本地消费（元）"), default=Decimal("0.00"), **money)
+    notes = models.TextField(_("备注"), blank=True)
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("落地企业"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="investment_leads",
+    )
+    state = FSMField(
+        _("阶段"), max_length=30, choices=workflow.STATE_CHOICES, default=workflow.NEW, protected=True, db_index=True
+    )
+    contacted_on = models.DateField(_("首次接洽日期"), null=True, blank=True)
+    settled_on = models.DateField(_("落地日期"), null=True, blank=True)
+    lost_reason = models.TextField(_("未落地原因"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("招商线索")
+        verbose_name_plural = _("招商线索")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(state=workflow.LOST) | ~models.Q(lost_reason=""),
+                name="investment_lost_lead_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def state_label(self) -> str:
+        return workflow.state_label(self.state)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in workflow.OPEN_STATES
+
+    # The transition methods follow workflow.TRANSITIONS; services.advance is the only caller. Their bodies
+    # only set the fields that belong to the arrival stage; checks, locking and records live in the service.
+
+    @transition(field=state, **workflow.BY_KEY["contact"].fsm())
+    def contact(self, *, on) -> None:
+        self.contacted_on = on
+
+    @transition(field=state, **workflow.BY_KEY["negotiate"].fsm())
+    def negotiate(self) -> None:
+        pass
+
+    @transition(field=state, **workflow.BY_KEY["sign_agreement"].fsm())
+    def sign_agreement(self) -> None:
+        pass
+
+    @transition(field=state, **workflow.BY_KEY["settle"].fsm())
+    def settle(self, *, on, credit_code: str, company: Company | None) -> None:
+        self.settled_on = on
+        self.credit_code = credit_code
+        self.company = company
+
+    @transition(field=state, **workflow.BY_KEY["lose"].fsm())
+    def lose(self, *, reason: str) -> None:
+        self.lost_reason = reason
+
+
+class LeadEvent(models.Model):
+    """The lead's own history: each stage change and link, with who, when and why. Append-only."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("登记线索")
+        IMPORTED = "imported", _("批量导入")
+        TRANSITION = "transition", _("阶段变更")
+        LINKED = "linked", _("关联企业档案")
+        AGREEMENT = "agreement", _("登记协议")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("事项"), max_length=20, choices=Kind.choices)
+    transition = models.CharField(_("操作"), max_length=30, blank=True)
+    source = models.CharField(_("原阶段"), max_length=30, blank=True)
+    target = models.CharField(_("新阶段"), max_length=30, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("记录时间"), auto_now_add=True, db_index=True)
+    occurred_on = models.DateField(_("发生日期"), null=True, blank=True)
+    comment = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("线索记录")
+        verbose_name_plural = _("线索记录")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.lead} {self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Lead history is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Lead history is append-only.")
+
+    @property
+    def source_label(self) -> str:
+        return workflow.state_label(self.source) if self.source else ""
+
+    @property
+    def target_label(self) -> str:
+        return workflow.state_label(self.target) if self.target else ""
+
+    @property
+    def transition_label(self) -> str:
+        t = workflow.BY_KEY.get(self.transition)
+        return str(t.label) if t else self.get_kind_display()
+
+
+class Agreement(models.Model):
+    """What the district and the company agreed: the yardstick a later subsidy application is checked against."""
+
+    lead = models.ForeignKey(Lead, verbose_name=_("招商线索"), on_delete=models.PROTECT, related_name="agreements")
+    number = models.CharField(_("协议编号"), max_length=60, blank=True)
+    committed_investment = models.DecimalField(_("承诺投资额（元）"), **money)
+    terms = models.TextField(_("一企一策条款"), blank=True)
+    signed_on = models.DateField(_("签约日期"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("投资协议")
+        verbose_name_plural = _("投资协议")
+        ordering = ["signed_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.lead} · {self.number or self.signed_on}"
+
+
+class PromisedSupport(models.Model):
+    """One support item promised in an agreement, by item code (the policies app owns the items themselves)."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="promised_items")
+    item_code = models.CharField(_("扶持项目编码"), max_length=30, validators=[validate_item_code], db_index=True)
+    promised_amount = models.DecimalField(
+        _("承诺金额上限（元）"), null=True, blank=True, help_text=_("不填表示按政策标准兑现。"), **money
+    )
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("承诺扶持项目")
+        verbose_name_plural = _("承诺扶持项目")
+        ordering = ["item_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "item_code"], name="investment_unique_promised_item")
+        ]
+
+    def __str__(self) -> str:
+        return self.item_code
+
+    def save(self, *args, **kwargs):
+        self.item_code = (self.item_code or "").strip().upper()
+        super().save(*args, **kwargs)

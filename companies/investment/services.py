@@ -1,0 +1,354 @@
+"""Writes of the investment pipeline. Pages, admin and commands all come through here, so a rule is written once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from companies import uscc
+from companies.models import Company
+from invest.audit import audit
+from invest.roles import has_role
+
+from . import workflow
+from .models import Agreement, Lead, LeadEvent, PromisedSupport, validate_item_code
+
+FEN = Decimal("0.01")
+
+
+class TransitionRefused(Exception):
+    """A stage change that cannot happen, with a reason the person can act on and a machine-readable code."""
+
+    def __init__(self, reason: str, code: str):
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def can_manage(user) -> bool:
+    """Leads are followed by managers; superusers stand in for them."""
+    return bool(getattr(user, "is_authenticated", False)) and (user.is_superuser or has_role(user, "manager"))
+
+
+def money(value, label: str) -> Decimal:
+    """A non-negative amount in yuan, rounded half-up to the fen; refuses floats and words with a clear reason."""
+    if isinstance(value, float):
+        value = str(value)
+    try:
+        amount = Decimal(str(value).replace(",", "").replace("，", "").replace("¥", "").replace("￥", "").strip())
+    except (InvalidOperation, TypeError):
+        raise TransitionRefused(
+            _("“%(label)s”应为以元为单位的金额，例如 5000000.00。") % {"label": label}, "invalid_amount"
+        )
+    if not amount.is_finite() or amount < 0:
+        raise TransitionRefused(
+            _("“%(label)s”不能为负数，请填写以元为单位的金额。") % {"label": label}, "invalid_amount"
+        )
+    return amount.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def _occurred_on(data: dict, label: str) -> date:
+    on = data.get("on") or timezone.localdate()
+    if isinstance(on, str):
+        try:
+            on = date.fromisoformat(on)
+        except ValueError:
+            raise TransitionRefused(_("“%(label)s”应为日期，格式如 2026-05-18。") % {"label": label}, "invalid_date")
+    if on > timezone.localdate():
+        raise TransitionRefused(_("“%(label)s”不能晚于今天，请填写实际发生的日期。") % {"label": label}, "invalid_date")
+    return on
+
+
+def normalized_credit_code(raw: str) -> str:
+    """Normalise and validate; raises TransitionRefused with the validator's own Chinese message."""
+    code = uscc.normalize(raw or "")
+    found = uscc.problems(code)
+    if found:
+        raise TransitionRefused(found[0], "invalid_credit_code")
+    return code
+
+
+def can(lead: Lead, user, transition: str) -> tuple[bool, str]:
+    """Whether `user` may apply `transition` to `lead` now, and if not, why (for buttons, the API and refusals)."""
+    spec = workflow.BY_KEY.get(transition)
+    if spec is None:
+        return False, _("没有“%(key)s”这个操作，请从页面上的按钮中选择。") % {"key": transition}
+    if not can_manage(user):
+        return False, _("只有招商管理员可以变更线索阶段，请联系管理员办理。")
+    if lead.state not in spec.sources:
+        allowed = "、".join(workflow.state_label(s) for s in spec.sources)
+        return False, _("该线索当前为“%(state)s”，不能“%(action)s”：只有处于%(allowed)s阶段的线索可以这样操作。") % {
+            "state": lead.state_label,
+            "action": spec.label,
+            "allowed": allowed,
+        }
+    return True, ""
+
+
+def allowed_transitions(lead: Lead, user) -> list[workflow.LeadTransition]:
+    return [t for t in workflow.transitions_from(lead.state) if can(lead, user, t.key)[0]]
+
+
+def _record(lead: Lead, kind: str, actor, *, transition: str = "", source: str = "", target: str = "", **kw) -> None:
+    LeadEvent.objects.create(
+        lead=lead,
+        kind=kind,
+        transition=transition,
+        source=source,
+        target=target,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        **kw,
+    )
+
+
+def _snapshot(lead: Lead) -> dict:
+    return {
+        "state": lead.state,
+        "credit_code": lead.credit_code,
+        "company": lead.company_id,
+        "contacted_on": lead.contacted_on,
+        "settled_on": lead.settled_on,
+        "lost_reason": lead.lost_reason,
+    }
+
+
+def create_lead(actor, **fields) -> Lead:
+    """Register a lead by hand; imports use the resource in importing.py, which records its own history."""
+    if not can_manage(actor):
+        raise TransitionRefused(_("只有招商管理员可以登记线索。"), "not_your_role")
+    if fields.get("credit_code"):
+        fields["credit_code"] = normalized_credit_code(fields["credit_code"])
+    with transaction.atomic():
+        lead = Lead(**fields)
+        lead.full_clean()
+        lead.save()
+        _record(lead, LeadEvent.Kind.CREATED, actor, target=lead.state)
+        audit(actor, "lead.create", lead, after=_snapshot(lead), role="manager")
+    return lead
+
+
+def advance(lead: Lead, transition: str, actor, **data) -> Lead:
+    """Move a lead one step along workflow.TRANSITIONS.
+
+    The row is locked for the whole change, so two managers pressing buttons at the same time cannot both
+    move it; and the stage the caller saw must still be the stage in the database, otherwise the change is
+    refused rather than applied to a lead that moved on under them.
+
+    Data by transition: contact(on=date); sign_agreement(committed_investment, signed_on, support_items=[codes
+    or dicts], terms, number); settle(credit_code, on=date); lose(reason). Every transition takes `comment`.
+    """
+    spec = workflow.BY_KEY.get(transition)
+    if spec is None:
+        raise TransitionRefused(
+            _("没有“%(key)s”这个操作，请从页面上的按钮中选择。") % {"key": transition}, "unknown_transition"
+        )
+    if not can_manage(actor):
+        raise TransitionRefused(_("只有招商管理员可以变更线索阶段，请联系管理员办理。"), "not_your_role")
+
+    comment = str(data.get("comment") or "").strip()
+    with transaction.atomic():
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        if locked.state != lead.state:
+            raise TransitionRefused(
+                _("该线索已被他人变更为“%(state)s”，请刷新页面后再操作。") % {"state": locked.state_label},
+                "changed_under_you",
+            )
+        allowed, reason = can(locked, actor, transition)
+        if not allowed:
+            raise TransitionRefused(reason, "wrong_stage")
+
+        before = _snapshot(locked)
+        source = locked.state
+        occurred_on = None
+        agreement = None
+
+        if transition == "contact":
+            occurred_on = _occurred_on(data, _("接洽日期"))
+            locked.contact(on=occurred_on)
+        elif transition == "negotiate":
+            locked.negotiate()
+        elif transition == "sign_agreement":
+            agreement_data = _agreement_data(data)
+            occurred_on = agreement_data["signed_on"]
+            locked.sign_agreement()
+        elif transition == "settle":
+            raw_code = data.get("credit_code") or locked.credit_code
+            if not raw_code:
+                raise TransitionRefused(
+                    _("确认落地需要填写企业的统一社会信用代码，以便关联企业档案。"), "missing_credit_code"
+                )
+            code = normalized_credit_code(raw_code)
+            occurred_on = _occurred_on(data, _("落地日期"))
+            if locked.contacted_on and occurred_on < locked.contacted_on:
+                raise TransitionRefused(
+                    _("落地日期不能早于首次接洽日期（%(d)s），请核对。") % {"d": locked.contacted_on}, "invalid_date"
+                )
+            company = Company.objects.filter(credit_code=code).first()
+            locked.settle(on=occurred_on, credit_code=code, company=company)
+        elif transition == "lose":
+            reason = str(data.get("reason") or "").strip()
+            if not reason:
+                raise TransitionRefused(_("标记未落地必须写明原因，例如“已选择在其他区县落户”。"), "missing_reason")
+            locked.lose(reason=reason)
+            comment = comment or reason
+
+        locked.save()
+        if transition == "sign_agreement":
+            agreement = _create_agreement(locked, actor, agreement_data)
+        _record(
+            locked,
+            LeadEvent.Kind.TRANSITION,
+            actor,
+            transition=transition,
+            source=source,
+            target=locked.state,
+            occurred_on=occurred_on,
+            comment=comment,
+        )
+        after = _snapshot(locked)
+        if agreement is not None:
+            after["agreement"] = agreement.pk
+        audit(actor, f"lead.{transition}", locked, before=before, after=after, reason=comment, role="manager")
+        if transition == "settle" and locked.company_id:
+            _record(locked, LeadEvent.Kind.LINKED, actor, comment=str(locked.company))
+    return locked
+
+
+def _agreement_data(data: dict) -> dict:
+    if data.get("committed_investment") in (None, ""):
+        raise TransitionRefused(
+            _("登记签约需要填写协议约定的投资额（元）；没有投资额的请填 0。"), "missing_committed_investment"
+        )
+    committed = money(data["committed_investment"], _("承诺投资额"))
+    signed_on = data.get("signed_on")
+    signed_on = _occurred_on({"on": signed_on}, _("签约日期"))
+    items = []
+    for item in data.get("support_items") or []:
+        entry = {"item_code": item} if isinstance(item, str) else dict(item)
+        entry["item_code"] = str(entry.get("item_code", "")).strip().upper()
+        try:
+            validate_item_code(entry["item_code"])
+        except ValidationError as exc:
+            raise TransitionRefused(exc.messages[0], "invalid_item_code")
+        if entry.get("promised_amount") not in (None, ""):
+            entry["promised_amount"] = money(entry["promised_amount"], _("承诺金额上限"))
+        else:
+            entry["promised_amount"] = None
+        items.append(entry)
+    codes = [i["item_code"] for i in items]
+    if len(codes) != len(set(codes)):
+        raise TransitionRefused(
+            _("同一扶持项目在一份协议中只能承诺一次，请合并重复的项目编码。"), "duplicate_item_code"
+        )
+    return {
+        "committed_investment": committed,
+        "signed_on": signed_on,
+        "terms": str(data.get("terms") or "").strip(),
+        "number": str(data.get("number") or "").strip(),
+        "items": items,
+    }
+
+
+def _create_agreement(lead: Lead, actor, data: dict) -> Agreement:
+    agreement = Agreement.objects.create(
+        lead=lead,
+        number=data["number"],
+        committed_investment=data["committed_investment"],
+        terms=data["terms"],
+        signed_on=data["signed_on"],
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    PromisedSupport.objects.bulk_create(
+        PromisedSupport(
+            agreement=agreement,
+            item_code=i["item_code"],
+            promised_amount=i["promised_amount"],
+            note=str(i.get("note") or "")[:300],
+        )
+        for i in data["items"]
+    )
+    return agreement
+
+
+def add_agreement(lead: Lead, actor, **data) -> Agreement:
+    """A supplementary agreement for a lead already signed or settled (e.g. an added 一企一策 term)."""
+    if not can_manage(actor):
+        raise TransitionRefused(_("只有招商管理员可以登记协议。"), "not_your_role")
+    with transaction.atomic():
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        if locked.state not in (workflow.AGREEMENT_SIGNED, workflow.SETTLED):
+            raise TransitionRefused(
+                _("只有已签约或已落地的线索可以补充协议；当前为“%(state)s”，请先“登记签约”。")
+                % {"state": locked.state_label},
+                "wrong_stage",
+            )
+        agreement = _create_agreement(locked, actor, _agreement_data(data))
+        _record(locked, LeadEvent.Kind.AGREEMENT, actor, comment=agreement.number or str(agreement.signed_on))
+        audit(
+            actor,
+            "lead.add_agreement",
+            locked,
+            after={"agreement": agreement.pk, "committed_investment": agreement.committed_investment},
+            role="manager",
+        )
+    return agreement
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    company: Company
+    leads: list[int]
+
+
+def link_waiting_leads(company: Company, actor=None) -> LinkResult:
+    """Link settled leads that carry this company's credit code but no company yet.
+
+    Called by the post_save receiver on Company (signals.py) and safe to call again from any import that
+    bypasses signals (bulk_create): leads already linked are left alone.
+    """
+    code = uscc.normalize(company.credit_code)
+    waiting = list(
+        Lead.objects.select_for_update().filter(state=workflow.SETTLED, company__isnull=True, credit_code=code)
+    )
+    for lead in waiting:
+        lead.company = company
+        lead.save(update_fields=["company", "updated_at"])
+        _record(lead, LeadEvent.Kind.LINKED, actor, comment=str(company))
+        audit(actor, "lead.link_company", lead, before={"company": None}, after={"company": company.pk})
+    return LinkResult(company=company, leads=[lead.pk for lead in waiting])
+
+
+def link_all_waiting_leads(actor=None) -> list[LinkResult]:
+    """Sweep every settled-but-unlinked lead; for imports that wrote companies without post_save."""
+    codes = set(
+        Lead.objects.filter(state=workflow.SETTLED, company__isnull=True)
+        .exclude(credit_code="")
+        .values_list("credit_code", flat=True)
+    )
+    results = []
+    with transaction.atomic():
+        for company in Company.objects.filter(credit_code__in=codes):
+            result = link_waiting_leads(company, actor)
+            if result.leads:
+                results.append(result)
+    return results
+
+
+def record_imported(leads: Iterable[Lead], actor, source_name: str) -> None:
+    """History rows for leads created by an import, one per lead, plus one audit entry for the import."""
+    leads = list(leads)
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    LeadEvent.objects.bulk_create(
+        LeadEvent(lead=lead, kind=LeadEvent.Kind.IMPORTED, actor=user, target=lead.state, comment=source_name)
+        for lead in leads
+    )
