@@ -178,6 +178,13 @@ if IS_PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# Uploads (invest/uploads.py): per-file and per-case limits, and virus scanning through clamd's unix
+# socket when CLAMAV_SOCKET is set (an unreachable scanner refuses uploads rather than skipping the scan).
+UPLOAD_MAX_FILE_SIZE = env.int("UPLOAD_MAX_FILE_SIZE", default=20 * 1024 * 1024)
+UPLOAD_MAX_CASE_TOTAL = env.int("UPLOAD_MAX_CASE_TOTAL", default=200 * 1024 * 1024)
+CLAMAV_SOCKET = env.str("CLAMAV_SOCKET", default="")
+CLAMAV_TIMEOUT = env.float("CLAMAV_TIMEOUT", default=30.0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
