@@ -312,13 +312,13 @@ def _all_opinions_in(app) -> bool:
 
 
 def _correction_overdue(app) -> bool:
-    from .calendar import today
+    from .workdays import today
 
     return app.due_kind == "correction" and app.due_date is not None and app.due_date < today()
 
 
 def _notice_period_over(app) -> bool:
-    from .calendar import today
+    from .workdays import today
 
     return app.due_kind == "public_notice" and app.due_date is not None and app.due_date < today()
 

@@ -1,0 +1,24 @@
+"""Reads of the applications area: queues, calendar warnings, what changed between revisions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from .workdays import today
+
+
+def next_year_schedule_missing(on: date | None = None) -> int | None:
+    """The year whose holiday schedule managers must enter, or None when it is on file.
+
+    From 1 October on, deadlines set now can already fall into next year, so next year's schedule is
+    checked; before that the current year's. The manager dashboard shows a warning while this is not None.
+    """
+    from .models import CalendarYear
+
+    on = on or today()
+    years = [on.year, on.year + 1] if on.month >= 10 else [on.year]
+    on_file = set(CalendarYear.objects.filter(year__in=years).values_list("year", flat=True))
+    for year in years:
+        if year not in on_file:
+            return year
+    return None
