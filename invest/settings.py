@@ -62,6 +62,10 @@ INSTALLED_APPS = [
     "policies",
     "applications",
     "applications.documents",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -202,4 +206,42 @@ ROLES = {
     "finance": _("财务"),
     "manager": _("管理员"),
     "auditor": _("审计"),
+}
+
+# REST API (/api/v1/): DRF with token and session authentication, one error format, throttling and
+# pagination everywhere; the OpenAPI schema and its Swagger UI / ReDoc pages come from drf-spectacular and
+# are served from local static files (sidecar), never from a CDN.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "invest.api.core.Pagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_THROTTLE_CLASSES": ["invest.api.core.AnonThrottle", "invest.api.core.UserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+        "user": env.str("API_THROTTLE_USER", default="600/minute"),
+        "token": env.str("API_THROTTLE_TOKEN", default="10/minute"),
+    },
+    "EXCEPTION_HANDLER": "invest.api.core.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "invest.api.schema.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],  # uploads opt in to multipart
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "江津区影视产业扶持服务平台 API",
+    "DESCRIPTION": "Jiangjin film-industry support service: policies, eligibility calculator, companies, "
+    "applications and their workflow, documents. Errors are JSON objects with a machine-readable `code` and a "
+    "human `detail` in the request's language (Accept-Language: zh-hans, en).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {},
 }

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .api import urls as api_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,5 +16,6 @@ urlpatterns = [
     path("investment/", include("companies.investment.urls")),
     path("policies/", include("policies.urls")),
     path("cases/", include("applications.urls")),
+    path("api/", include(api_urls.urlpatterns)),
     path("", include("applications.documents.urls")),
 ]
