@@ -1,0 +1,12 @@
+import json
+
+from django.core.management.base import BaseCommand
+
+from policies.services import seed_catalogue
+
+
+class Command(BaseCommand):
+    help = "载入《江津区影视产业发展扶持办法（试行）》、JJ-FILM-01…09 与 2026 年度批次（可重复执行）。"
+
+    def handle(self, *args, **options):
+        self.stdout.write(json.dumps({"created": seed_catalogue()}, ensure_ascii=False))
