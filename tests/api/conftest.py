@@ -87,3 +87,13 @@ def applicant(roles, company):
 @pytest.fixture
 def applicant_api(applicant) -> RecordingClient:
     return client_for(applicant)
+
+
+@pytest.fixture
+def catalogue(db):
+    """The seeded policy (江津区影视产业发展扶持办法（试行）), items JJ-FILM-01…09 and the 2026 round."""
+    from policies.models import Policy
+    from policies.services import seed_catalogue
+
+    seed_catalogue()
+    return Policy.objects.get()
