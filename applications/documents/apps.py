@@ -6,3 +6,8 @@ class DocumentsConfig(AppConfig):
     name = "applications.documents"
     label = "documents"
     verbose_name = _("文书")
+
+    def ready(self) -> None:
+        from .receivers import connect
+
+        connect()

@@ -1,0 +1,47 @@
+"""The documents app listens to the workflow; it never calls into it.
+
+Both receivers run inside the transaction of the transition (the workflow sends its signals there), so the
+document number is taken — and given back on rollback — together with the state change.
+"""
+
+from __future__ import annotations
+
+from .constants import DocumentKind, DocumentStatus
+from .contexts import batch_context, case_context
+from .services import issue_document, revoke_document
+
+# Transitions after which an issued approval decision no longer stands.
+REVOKING_TARGETS = {"clawed_back", "rejected"}
+
+
+def on_case_transitioned(
+    sender, *, application, transition, target=None, actor=None, comment="", document_kind=None, **kwargs
+) -> None:
+    if target in REVOKING_TARGETS or transition == "claw_back":
+        for document in application.documents.filter(kind=DocumentKind.APPROVAL_DECISION, status=DocumentStatus.ISSUED):
+            revoke_document(document, actor=actor, reason=comment or transition)
+    if document_kind:
+        issue_document(
+            document_kind,
+            context=case_context(document_kind, application, comment=comment or ""),
+            application=application,
+            actor=actor,
+            transition=transition,
+        )
+
+
+def on_notice_batch_started(sender, *, batch, actor=None, **kwargs) -> None:
+    issue_document(
+        DocumentKind.PUBLIC_NOTICE_LIST,
+        context=batch_context(batch),
+        batch=batch,
+        actor=actor,
+        transition="start_public_notice",
+    )
+
+
+def connect() -> None:
+    from applications.signals import case_transitioned, notice_batch_started
+
+    case_transitioned.connect(on_case_transitioned, dispatch_uid="documents.on_case_transitioned")
+    notice_batch_started.connect(on_notice_batch_started, dispatch_uid="documents.on_notice_batch_started")
