@@ -291,6 +291,17 @@ def run_criterion(criterion: dict[str, Any], facts: dict[str, Any]) -> dict[str,
     return {"label": criterion["label"], "passed": passed, "message": message, "values": values}
 
 
+def apply_caps(raw: Any, rules: dict[str, Any]) -> tuple[Decimal, Decimal, str]:
+    """Tiers are in the expression; then round half-up to the fen (never below zero); then the item's caps:
+    per application, and per company and year (one application can never exceed the year's cap either)."""
+    computed = max(to_fen(Decimal(str(raw))), Decimal("0.00"))
+    amount, capped_by = computed, ""
+    for key in ("cap_per_application", "cap_per_company_year"):
+        if rules.get(key) is not None and amount > Decimal(rules[key]):
+            amount, capped_by = to_fen(Decimal(rules[key])), key
+    return computed, amount, capped_by
+
+
 def run_amount(rules: dict[str, Any], facts: dict[str, Any]) -> tuple[Decimal | None, Decimal, str, str]:
     """(computed amount rounded to the fen or None, amount after caps, which cap applied, message)."""
     rule = compile_rule(rules["amount_expression"])
@@ -303,11 +314,7 @@ def run_amount(rules: dict[str, Any], facts: dict[str, Any]) -> tuple[Decimal | 
         raw = rule.evaluate({name: _engine_value(name, facts.get(name)) for name in names})
     except rule_engine.EngineError:
         return None, Decimal("0.00"), "", _("金额无法计算，请检查填写的数值")
-    computed = max(to_fen(Decimal(str(raw))), Decimal("0.00"))
-    amount, capped_by = computed, ""
-    for key in ("cap_per_application", "cap_per_company_year"):
-        if rules.get(key) is not None and amount > Decimal(rules[key]):
-            amount, capped_by = to_fen(Decimal(rules[key])), key
+    computed, amount, capped_by = apply_caps(raw, rules)
     message = ""
     if capped_by:
         message = _("按上限 %(cap)s 元计") % {"cap": f"{amount:,.2f}"}
