@@ -133,6 +133,13 @@ class Lead(FSMModelMixin, models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean_fields(self, exclude=None):
+        """Skip the protected stage field: full_clean would re-assign it, which django-fsm refuses.
+
+        The stage is only ever set by the transition methods, so there is nothing to validate there.
+        """
+        super().clean_fields(exclude={*(exclude or ()), "state"})
+
     @property
     def state_label(self) -> str:
         return workflow.state_label(self.state)

@@ -231,3 +231,12 @@ def test_two_managers_advancing_at_once_move_the_lead_once():
 
     assert sorted(outcomes) == ["changed_under_you", "ok"]
     assert LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.TRANSITION).count() == 2  # contact + one
+
+
+def test_create_lead_normalises_the_code_and_records_history(boss):
+    code = next_credit_code()
+    lead = services.create_lead(boss, name="重庆新线索影业", credit_code=f" {code.lower()} ", owner=boss)
+    assert lead.credit_code == code and lead.state == workflow.NEW
+    assert LeadEvent.objects.get(lead=lead).kind == LeadEvent.Kind.CREATED
+    with pytest.raises(TransitionRefused):
+        services.create_lead(UserFactory(roles=["reviewer"]), name="x")
