@@ -1,0 +1,67 @@
+"""Login throttling: the authentication backend in front of the others.
+
+django-axes counts failed logins per (user name, client address) and, after AXES_FAILURE_LIMIT failures,
+refuses further attempts for AXES_COOLOFF_TIME with the Chinese page templates/security/lockout.html
+(HTTP 429). Counting per user *and* address means nobody can lock a reviewer out on deadline day from
+elsewhere simply by typing the reviewer's user name wrongly five times.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from axes.backends import AxesStandaloneBackend
+from axes.helpers import get_cool_off, get_failure_limit
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+
+class AxesBackend(AxesStandaloneBackend):
+    """Axes' lockout check, also usable by authenticate() calls that have no HTTP request.
+
+    Every login that can arrive over HTTP (the login page, the admin login, the API token endpoint) passes
+    the request and is throttled; tests/security/test_authentication.py shows it for each. A call without a
+    request (the test client's ``login()``, a shell) has no client address to count against, and stock
+    axes would raise there; this backend lets the next backend decide instead.
+    """
+
+    def authenticate(self, request: Any, username: str | None = None, password: str | None = None, **kwargs: Any):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None):
+    """The page shown while locked out (AXES_LOCKOUT_CALLABLE): says how long, and whom to ask."""
+    cool_off = get_cool_off(request)
+    context = {
+        "failure_limit": get_failure_limit(request, credentials),
+        "lockout_minutes": math.ceil(cool_off.total_seconds() / 60) if cool_off else None,
+    }
+    if request.path.startswith("/api/") or request.headers.get("x-requested-with") == "XMLHttpRequest":
+        # The API's error format: a machine-readable code and a human detail.
+        detail = _("登录失败次数过多，登录已暂时锁定。请在 %(minutes)s 分钟后再试，或联系管理员。") % {
+            "minutes": context["lockout_minutes"] or "-"
+        }
+        return JsonResponse({"code": "locked_out", "detail": str(detail)}, status=429)
+    return render(request, "security/lockout.html", context, status=429)
+
+
+class PermissionsPolicyMiddleware:
+    """Tells browsers this service never uses the camera, microphone, location or payment APIs.
+
+    Django sets the other security headers itself (nosniff, Referrer-Policy, COOP, X-Frame-Options, HSTS);
+    this one it does not, and it costs nothing.
+    """
+
+    HEADER_VALUE = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", self.HEADER_VALUE)
+        return response
