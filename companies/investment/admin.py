@@ -1,1 +1,129 @@
-from django.contrib import admin  # noqa: F401
+"""Admin for the investment pipeline. Stages are read-only here: they move only through services.advance
+(the lead page offers the actions), so the admin can never skip a stage or leave no history."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+
+from invest.audit import audit
+
+from .models import Agreement, Lead, LeadEvent, PromisedSupport, PromotionEvent
+
+
+@admin.register(PromotionEvent)
+class PromotionEventAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "date", "place", "lead_count"]
+    list_filter = ["kind", "date"]
+    search_fields = ["name", "place"]
+    date_hierarchy = "date"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(lead_total=Count("leads"))
+
+    @admin.display(description=_("线索数"), ordering="lead_total")
+    def lead_count(self, obj) -> int:
+        return obj.lead_total
+
+
+class LeadEventInline(admin.TabularInline):
+    model = LeadEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "kind", "transition", "source", "target", "occurred_on", "actor", "comment"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class AgreementInline(admin.TabularInline):
+    model = Agreement
+    extra = 0
+    can_delete = False
+    fields = ["signed_on", "number", "committed_investment", "terms"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):
+    list_display = ["name", "state", "project_kind", "event", "owner", "expected_investment", "company", "updated_at"]
+    list_filter = ["state", "project_kind", "event"]
+    search_fields = ["name", "credit_code", "contact_person", "company__name"]
+    list_select_related = ["event", "owner", "company"]
+    readonly_fields = ["state", "contacted_on", "settled_on", "lost_reason", "company", "created_at", "updated_at"]
+    inlines = [AgreementInline, LeadEventInline]
+    fieldsets = [
+        (None, {"fields": ["name", "credit_code", "project_kind", "event", "owner"]}),
+        (_("联系方式"), {"fields": ["contact_person", "contact_phone", "contact_email"]}),
+        (_("预期"), {"fields": ["expected_investment", "expected_local_spend", "notes"]}),
+        (
+            _("阶段（请在线索页面操作）"),
+            {"fields": ["state", "contacted_on", "settled_on", "company", "lost_reason", "created_at", "updated_at"]},
+        ),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            audit(
+                request.user,
+                "lead.edit",
+                obj,
+                before={f: form.initial.get(f) for f in form.changed_data},
+                after={f: form.cleaned_data.get(f) for f in form.changed_data},
+                role="manager",
+            )
+        else:
+            LeadEvent.objects.create(lead=obj, kind=LeadEvent.Kind.CREATED, actor=request.user, target=obj.state)
+            audit(request.user, "lead.create", obj, after={"name": obj.name, "credit_code": obj.credit_code})
+
+
+class PromisedSupportInline(admin.TabularInline):
+    model = PromisedSupport
+    extra = 0
+
+
+@admin.register(Agreement)
+class AgreementAdmin(admin.ModelAdmin):
+    list_display = ["lead", "number", "signed_on", "committed_investment"]
+    search_fields = ["lead__name", "lead__credit_code", "number", "promised_items__item_code"]
+    list_select_related = ["lead"]
+    readonly_fields = ["lead", "created_by", "created_at"]
+    inlines = [PromisedSupportInline]
+
+    def has_add_permission(self, request):
+        # Agreements are recorded by the 登记签约 action on the lead page, in the same step as the stage change.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit(
+            request.user,
+            "agreement.edit",
+            obj,
+            before={f: form.initial.get(f) for f in form.changed_data},
+            after={f: form.cleaned_data.get(f) for f in form.changed_data},
+        )
+
+
+@admin.register(LeadEvent)
+class LeadEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "lead", "kind", "transition", "source", "target", "actor"]
+    list_filter = ["kind", "transition"]
+    search_fields = ["lead__name", "comment"]
+    list_select_related = ["lead", "actor"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -144,6 +144,7 @@ def advance(lead: Lead, transition: str, actor, **data) -> Lead:
     move it; and the stage the caller saw must still be the stage in the database, otherwise the change is
     refused rather than applied to a lead that moved on under them.
 
+    `state_seen` (optional) is the stage the person saw on their page; by default the stage of `lead` as passed.
     Data by transition: contact(on=date); sign_agreement(committed_investment, signed_on, support_items=[codes
     or dicts], terms, number); settle(credit_code, on=date); lose(reason). Every transition takes `comment`.
     """
@@ -156,9 +157,10 @@ def advance(lead: Lead, transition: str, actor, **data) -> Lead:
         raise TransitionRefused(_("只有招商管理员可以变更线索阶段，请联系管理员办理。"), "not_your_role")
 
     comment = str(data.get("comment") or "").strip()
+    seen = data.get("state_seen") or lead.state
     with transaction.atomic():
         locked = Lead.objects.select_for_update().get(pk=lead.pk)
-        if locked.state != lead.state:
+        if locked.state != seen:
             raise TransitionRefused(
                 _("该线索已被他人变更为“%(state)s”，请刷新页面后再操作。") % {"state": locked.state_label},
                 "changed_under_you",
