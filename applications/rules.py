@@ -54,10 +54,14 @@ def _role_predicate(role: str):
         return rules.always_allow
     if role == workflow.SYSTEM:
         return rules.predicate(lambda user: user is None, name="is_system")
-    return rules.predicate(
-        lambda user, _role=role: getattr(user, "is_authenticated", False) and has_role(user, _role),
-        name=f"has_role_{role}",
-    )
+    return _has_role_predicate(role)
+
+
+def _has_role_predicate(role: str):
+    def check(user) -> bool:
+        return getattr(user, "is_authenticated", False) and has_role(user, role)
+
+    return rules.predicate(check, name=f"has_role_{role}")
 
 
 def _transition_predicate(spec: workflow.Transition):

@@ -22,3 +22,23 @@ def next_year_schedule_missing(on: date | None = None) -> int | None:
         if year not in on_file:
             return year
     return None
+
+
+def revision_changes(application, older: int, newer: int) -> dict:
+    """What changed between two submitted revisions: facts (old, new) and materials added/replaced/removed."""
+    revisions = {r.number: r for r in application.revisions.filter(number__in=[older, newer])}
+    a, b = revisions[older], revisions[newer]
+    facts = {
+        key: (a.facts.get(key), b.facts.get(key))
+        for key in sorted(set(a.facts) | set(b.facts))
+        if a.facts.get(key) != b.facts.get(key)
+    }
+    materials = {}
+    for key in sorted(set(a.materials) | set(b.materials)):
+        if key not in a.materials:
+            materials[key] = "added"
+        elif key not in b.materials:
+            materials[key] = "removed"
+        elif a.materials[key] != b.materials[key]:
+            materials[key] = "replaced"
+    return {"facts": facts, "materials": materials}

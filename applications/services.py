@@ -10,7 +10,7 @@ appends to the audit log, sends ``case_transitioned`` inside the transaction and
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -222,7 +222,6 @@ def perform(application: Application, transition: str, actor, **data: Any) -> Ap
             handler = HANDLERS.get(spec.key)
             if handler:
                 handler(locked, data, context)
-            _apply_deadline(locked, spec, data, context)
             try:
                 getattr(locked, spec.key)()
             except TransitionNotAllowed:
@@ -230,6 +229,7 @@ def perform(application: Application, transition: str, actor, **data: Any) -> Ap
                     "wrong_stage",
                     _("案件当前阶段不能办理“%(t)s”。") % {"t": spec.label},
                 )
+            _apply_deadline(locked, spec, data, context)
             locked.save()
             after_handler = AFTER_SAVE.get(spec.key)
             if after_handler:
@@ -995,6 +995,7 @@ class TickResult:
     flagged: int = 0
     unflagged: int = 0
     held: int = 0
+    refusals: list[str] = field(default_factory=list)
 
 
 def tick_deadlines(on: date | None = None) -> TickResult:
@@ -1014,8 +1015,9 @@ def tick_deadlines(on: date | None = None) -> TickResult:
         try:
             perform(app, "conclude_notice", None)
             result.concluded += 1
-        except TransitionRefused:
+        except TransitionRefused as exc:
             result.held += 1
+            result.refusals.append(f"{app.case_number}: {exc.reason}")
     overdue = Application.objects.filter(state="submitted", due_kind="acceptance", due_date__lt=now)
     result.flagged = overdue.filter(overdue_since__isnull=True).update(overdue_since=now)
     result.unflagged = (

@@ -104,7 +104,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("applicant",),
         _("提交申报"),
         deadline="start_acceptance",
-        conditions=("company_not_banned", "pledge_accepted", "materials_complete"),
+        conditions=("company_not_banned", "materials_complete", "pledge_accepted"),
         label_en="Submit",
     ),
     Transition(

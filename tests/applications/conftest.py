@@ -1,0 +1,77 @@
+from datetime import date
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from applications import services, workdays
+from applications.signals import case_transitioned, notice_batch_started
+from invest.roles import ROLE_KEYS
+from tests.factories.companies import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _files_in_tmp(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "files")},
+        },
+    }
+
+
+@pytest.fixture
+def staff(db):
+    """One user per staff role: staff["clerk"], staff["reviewer"] ..."""
+    return {role: UserFactory(username=f"{role}-user", roles=[role]) for role in ROLE_KEYS if role != "applicant"}
+
+
+class Clock:
+    def __init__(self, monkeypatch):
+        self.monkeypatch = monkeypatch
+        self.today = workdays.today()
+
+    def set(self, day: date) -> None:
+        self.today = day
+        self.monkeypatch.setattr(workdays, "today", lambda: self.today)
+        self.monkeypatch.setattr(services, "today", lambda: self.today)
+
+    def advance_working_days(self, n: int) -> date:
+        self.set(workdays.add_working_days(self.today, n))
+        return self.today
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Moves "today" of the workflow (deadlines, tick_deadlines) without touching the wall clock."""
+    c = Clock(monkeypatch)
+    c.set(c.today)
+    return c
+
+
+def make_pdf(name: str = "材料.pdf", body: bytes = b"content") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, b"%PDF-1.4\n" + body + b"\n%%EOF\n", content_type="application/pdf")
+
+
+@pytest.fixture
+def pdf():
+    return make_pdf
+
+
+@pytest.fixture
+def signals_seen():
+    """Every case_transitioned / notice_batch_started sent during the test, as dicts."""
+    seen = []
+
+    def on_case(sender, **kwargs):
+        seen.append({**kwargs, "signal": "case_transitioned"})
+
+    def on_batch(sender, **kwargs):
+        seen.append({**kwargs, "signal": "notice_batch_started"})
+
+    case_transitioned.connect(on_case, weak=False)
+    notice_batch_started.connect(on_batch, weak=False)
+    yield seen
+    case_transitioned.disconnect(on_case)
+    notice_batch_started.disconnect(on_batch)
