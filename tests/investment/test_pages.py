@@ -183,3 +183,10 @@ def test_admin_pages_load(client):
         reverse("admin:investment_leadevent_changelist"),
     ]:
         assert client.get(url).status_code == 200, url
+
+
+def test_navigation_links_the_pipeline_for_managers_only(client):
+    client.force_login(UserFactory(roles=["manager"]))
+    assert reverse("investment:pipeline") in client.get(reverse("home")).content.decode()
+    client.force_login(UserFactory(roles=["applicant"]))
+    assert reverse("investment:pipeline") not in client.get(reverse("home")).content.decode()
