@@ -157,3 +157,43 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.company}"
+
+
+class CompanyImport(models.Model):
+    """One bulk import of company records: who, when, which file (name and SHA-256) and what came of it.
+
+    Written for every run, dry runs and refused files included, so an office can always answer
+    "where did this record come from".
+    """
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", _("已导入")
+        DRY_RUN = "dry_run", _("试运行（未写入）")
+        REFUSED = "refused", _("有错误，未导入")
+
+    at = models.DateTimeField(_("导入时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.CharField(_("来源"), max_length=20, default="command")  # "command", "admin", "bench"
+    file_name = models.CharField(_("文件名"), max_length=255, blank=True)
+    file_sha256 = models.CharField(_("文件SHA-256"), max_length=64, blank=True)
+    outcome = models.CharField(_("结果"), max_length=20, choices=Outcome.choices)
+    skip_invalid = models.BooleanField(_("跳过错误行"), default=False)
+    new = models.PositiveIntegerField(_("新增"), default=0)
+    updated = models.PositiveIntegerField(_("更新"), default=0)
+    unchanged = models.PositiveIntegerField(_("未变化"), default=0)
+    invalid = models.PositiveIntegerField(_("错误"), default=0)
+    seconds = models.DecimalField(_("用时（秒）"), max_digits=10, decimal_places=3, default=Decimal("0"))
+    message = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("企业导入记录")
+        verbose_name_plural = _("企业导入记录")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.file_name}"
+
+    def counts(self) -> dict[str, int]:
+        return {"new": self.new, "updated": self.updated, "unchanged": self.unchanged, "invalid": self.invalid}

@@ -1,0 +1,551 @@
+"""The company spreadsheet: which columns it has, how each cell is read, and how each value is written.
+
+This is the one validation code path for company records that arrive in bulk. The admin's import
+(through `companies.resources.CompanyResource`), the `import_companies` command and the benchmark all
+call `RowCleaner.clean`, so a clerk sees the same message for the same mistake wherever the file went in.
+
+It deliberately does not call `Company.full_clean()` per row: at 100,000 rows that alone costs more than
+the whole import budget. Instead every column has a small parser that enforces what the model field
+enforces (length, choices, non-negative money with two decimals, dates, e-mail, the credit-code check)
+and says in Chinese what is wrong and how to write it instead.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.core.validators import EmailValidator
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from companies import uscc
+from companies.models import BusinessStatus, Company, Industry
+
+CENT = Decimal("0.01")
+MAX_MONEY = Decimal("99999999999999.99")  # max_digits=16, decimal_places=2
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+ESCAPE = "'"
+
+
+class CellError(ValueError):
+    """A cell that cannot be read; the message is shown to the clerk as it is."""
+
+
+# --- parsers: raw cell (str, number, date or None) -> Python value, or CellError --------------------
+
+
+def _text(raw: Any) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    value = str(raw).strip()
+    # Our own exports put an apostrophe before values a spreadsheet would run as a formula; drop it so an
+    # export re-imports unchanged.
+    if value.startswith(ESCAPE):
+        value = value[1:]
+    return value
+
+
+def parse_text(max_length: int, *, required: bool = False) -> Callable[[Any], str]:
+    def parse(raw: Any) -> str:
+        value = _text(raw)
+        if required and not value:
+            raise CellError(_("此项必填，请填写。"))
+        if len(value) > max_length:
+            raise CellError(
+                _("内容过长：最多%(max)d个字符，当前%(n)d个，请精简。") % {"max": max_length, "n": len(value)}
+            )
+        return value
+
+    return parse
+
+
+def parse_credit_code(raw: Any) -> str:
+    if isinstance(raw, float):
+        raise CellError(_("统一社会信用代码被表格软件存成了数字，末尾几位已丢失；请把该列设为“文本”后重新填写。"))
+    code = uscc.normalize(_text(raw))
+    if not code:
+        raise CellError(_("统一社会信用代码必填，请按营业执照填写18位代码。"))
+    found = uscc.problems(code)
+    if found:
+        raise CellError("".join(str(message) for message in found))
+    return code
+
+
+_MONEY_NOISE = str.maketrans("", "", ",，  元¥￥")
+
+
+def parse_money(raw: Any) -> Decimal | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, Decimal):
+        amount = raw
+    elif isinstance(raw, int | float) and not isinstance(raw, bool):
+        amount = Decimal(str(raw))
+    else:
+        text = unicodedata.normalize("NFKC", _text(raw)).translate(_MONEY_NOISE)
+        if not text:
+            return None
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise CellError(
+                _("“%(value)s”不是金额：请填写以元为单位的数字，例如 5000000 或 5,000,000.00。") % {"value": raw}
+            )
+    if not amount.is_finite():
+        raise CellError(_("“%(value)s”不是金额：请填写以元为单位的数字。") % {"value": raw})
+    if amount < 0:
+        raise CellError(_("金额不能为负数，请填写0或正数。"))
+    amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    if amount > MAX_MONEY:
+        raise CellError(_("金额过大，请确认单位是元而不是分。"))
+    return amount
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+
+
+def parse_date(raw: Any) -> date | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    text = unicodedata.normalize("NFKC", _text(raw))
+    if not text:
+        return None
+    if len(text) > 10 and text[10] in " T":  # "2022-06-01 00:00:00" from a spreadsheet
+        text = text[:10]
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            try:
+                return date(int(match[1]), int(match[2]), int(match[3]))
+            except ValueError:
+                break
+    raise CellError(_("“%(value)s”不是有效日期：请写成 2022-06-01 这样的年-月-日。") % {"value": raw})
+
+
+def parse_choice(choices: type, default: str) -> Callable[[Any], str]:
+    """Accepts the stored key ('production') or the Chinese label ('影视制作'); empty means the default."""
+    with translation.override(None):
+        by_label = {str(label): key for key, label in choices.choices}
+    keys = {key for key, _label in choices.choices}
+
+    def parse(raw: Any) -> str:
+        text = _text(raw)
+        if not text:
+            return default
+        if text in by_label:
+            return by_label[text]
+        lowered = text.lower()
+        if lowered in keys:
+            return lowered
+        raise CellError(
+            _("“%(value)s”不是可选的值，请填写其中之一：%(allowed)s。")
+            % {"value": text, "allowed": "、".join(by_label)}
+        )
+
+    return parse
+
+
+_TRUE = {"是", "已入驻", "y", "yes", "true", "1", "√", "✓"}
+_FALSE = {"否", "未入驻", "n", "no", "false", "0", ""}
+
+
+def parse_bool(raw: Any) -> bool:
+    if raw is None:
+        return False
+    if isinstance(raw, bool):
+        return raw
+    text = _text(raw).lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise CellError(_("“%(value)s”无法识别，请填写“是”或“否”。") % {"value": raw})
+
+
+_email = EmailValidator()
+
+
+def parse_email(raw: Any) -> str:
+    value = _text(raw)
+    if not value:
+        return ""
+    if len(value) > 254:
+        raise CellError(_("电子邮箱过长，请核对。"))
+    try:
+        _email(value)
+    except Exception:
+        raise CellError(_("“%(value)s”不是有效的电子邮箱，请写成 name@example.com 的形式。") % {"value": value})
+    return value
+
+
+# --- writers: Python value -> cell text in exports --------------------------------------------------
+
+
+def neutralise(text: str) -> str:
+    """Put an apostrophe before a value a spreadsheet would run as a formula (=, +, -, @, tab, CR).
+
+    A value that already starts with the apostrophe gets one more, so that stripping one apostrophe
+    on import always gives back the stored value.
+    """
+    if text and (text[0] in FORMULA_TRIGGERS or text[0] == ESCAPE):
+        return ESCAPE + text
+    return text
+
+
+def write_text(value: Any) -> str:
+    return neutralise("" if value is None else str(value))
+
+
+def write_money(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def write_date(value: date | None) -> str:
+    return "" if value is None else value.isoformat()
+
+
+def write_bool(value: bool) -> str:
+    return "是" if value else "否"
+
+
+def write_choice(choices: type) -> Callable[[str], str]:
+    with translation.override(None):
+        labels = {key: str(label) for key, label in choices.choices}
+    return lambda value: labels.get(value, value or "")
+
+
+# --- the columns -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str
+    header: str  # the Chinese heading written on exports; also accepted on import
+    parse: Callable[[Any], Any]  # one cell -> value, or CellError with the message for the clerk
+    write: Callable[[Any], str] = write_text
+    aliases: tuple[str, ...] = field(default=())
+    # Optional fast path over a whole column: returns the values, or raises / returns None when any cell
+    # needs a closer look, in which case every cell of the column goes through `parse` for its message.
+    fast: Callable[[list[Any]], list[Any] | None] | None = None
+
+    def parse_many(self, raw: Sequence[Any]) -> tuple[list[Any], dict[int, str]]:
+        if self.fast is not None:
+            try:
+                values = self.fast(raw)
+            except Exception:
+                values = None
+            if values is not None:
+                return values, {}
+        values, errors = [], {}
+        parse = self.parse
+        for index, cell in enumerate(raw):
+            try:
+                values.append(parse(cell))
+            except CellError as exc:
+                values.append(None)
+                errors[index] = str(exc)
+        return values, errors
+
+
+def fast_text(max_length: int, *, required: bool = False):
+    def fast(raw):
+        values = [v.strip() if v.__class__ is str else _text(v) for v in raw]
+        if values and max(map(len, values)) > max_length:
+            return None
+        if required and not all(values):
+            return None
+        if ESCAPE in {v[:1] for v in values}:
+            return None
+        return values
+
+    return fast
+
+
+def fast_credit_code(raw):
+    values = [
+        v if v.__class__ is str and len(v) == 18 and v.isascii() and v.isupper() and v.isalnum() else uscc.normalize(v)
+        for v in raw
+    ]
+    return values if all(map(uscc.is_valid, values)) else None
+
+
+def fast_money(raw):
+    quantize = Decimal.quantize
+    values = [None if v is None or v == "" else quantize(Decimal(v), CENT, ROUND_HALF_UP) for v in raw]
+    if bool in {v.__class__ for v in raw}:
+        return None
+    present = [v for v in values if v is not None]
+    if present and (min(present) < 0 or max(present) > MAX_MONEY):
+        return None
+    return values
+
+
+def fast_date(raw):
+    fromisoformat = date.fromisoformat
+    return [fromisoformat(v) if v else None for v in raw]
+
+
+def fast_lookup(table: dict):
+    def fast(raw):
+        return [table[v] for v in raw]
+
+    return fast
+
+
+# Django's own e-mail patterns, compiled once here: EmailValidator reaches them through lazy objects,
+# which costs more than the match itself at 100,000 rows. A miss sends the column through parse_email,
+# which runs the real validator for the verdict and the message.
+_EMAIL_USER = re.compile(EmailValidator.user_regex.pattern, EmailValidator.user_regex.flags)
+_EMAIL_DOMAIN = re.compile(EmailValidator.domain_regex.pattern, EmailValidator.domain_regex.flags)
+
+
+def fast_email(raw):
+    values = [v.strip() if v.__class__ is str else _text(v) for v in raw]
+    user_match, domain_match = _EMAIL_USER.match, _EMAIL_DOMAIN.match
+    for value in values:
+        if value:
+            user, at, domain = value.rpartition("@")
+            if not at or len(value) > 254 or not user_match(user) or not domain_match(domain):
+                return None
+    return values
+
+
+def _choice_table(choices: type, default: str) -> dict:
+    with translation.override(None):
+        table = {str(label): key for key, label in choices.choices}
+    table.update({key: key for key, _label in choices.choices})
+    table.update({"": default, None: default})
+    return table
+
+
+_BOOL_TABLE = {
+    **{v: True for v in _TRUE},
+    **{v: False for v in _FALSE},
+    "是": True,
+    "否": False,
+    None: False,
+    True: True,
+    False: False,
+}
+
+
+def _max(name: str) -> int:
+    return Company._meta.get_field(name).max_length
+
+
+def _text_column(name: str, header: str, *, required: bool = False, aliases: tuple[str, ...] = ()) -> Column:
+    size = _max(name)
+    return Column(
+        name, header, parse_text(size, required=required), aliases=aliases, fast=fast_text(size, required=required)
+    )
+
+
+def _date_column(name: str, header: str) -> Column:
+    return Column(name, header, parse_date, write_date, fast=fast_date)
+
+
+def _money_column(name: str, header: str, aliases: tuple[str, ...]) -> Column:
+    return Column(name, header, parse_money, write_money, aliases=aliases, fast=fast_money)
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column(
+        "credit_code",
+        "统一社会信用代码",
+        parse_credit_code,
+        aliases=("信用代码", "社会信用代码"),
+        fast=fast_credit_code,
+    ),
+    _text_column("name", "企业名称", required=True, aliases=("单位名称", "公司名称")),
+    _text_column("legal_representative", "法定代表人"),
+    _money_column("registered_capital", "注册资本", ("注册资本（元）",)),
+    _money_column("paid_in_capital", "实缴资本", ("实缴资本（元）",)),
+    _date_column("established_on", "成立日期"),
+    _text_column("registration_district", "注册区县"),
+    _text_column("tax_district", "税务登记区县"),
+    _text_column("registered_address", "注册地址"),
+    Column(
+        "industry",
+        "行业类别",
+        parse_choice(Industry, Industry.PRODUCTION),
+        write_choice(Industry),
+        fast=fast_lookup(_choice_table(Industry, Industry.PRODUCTION)),
+    ),
+    Column(
+        "business_status",
+        "经营状态",
+        parse_choice(BusinessStatus, BusinessStatus.ACTIVE),
+        write_choice(BusinessStatus),
+        fast=fast_lookup(_choice_table(BusinessStatus, BusinessStatus.ACTIVE)),
+    ),
+    Column(
+        "in_hq_park",
+        "入驻重庆影视城总部园区",
+        parse_bool,
+        write_bool,
+        aliases=("入驻总部园区", "是否入驻园区"),
+        fast=fast_lookup(_BOOL_TABLE),
+    ),
+    _date_column("in_hq_park_since", "入驻日期"),
+    _text_column("contact_person", "联系人"),
+    _text_column("contact_phone", "联系电话"),
+    Column("contact_email", "电子邮箱", parse_email, fast=fast_email),
+    _text_column("bank_account_name", "开户名称"),
+    _text_column("bank_name", "开户银行"),
+    _text_column("bank_account_number", "银行账号"),
+    _date_column("banned_until", "失信禁入截止日"),
+)
+BY_FIELD = {column.field: column for column in COLUMNS}
+HEADERS = tuple(column.header for column in COLUMNS)
+FIELDS = tuple(column.field for column in COLUMNS)
+
+# Defaults a new company gets for a column the file leaves empty or does not have.
+DEFAULTS: dict[str, Any] = {column.field: Company._meta.get_field(column.field).get_default() for column in COLUMNS}
+
+
+def _header_key(text: Any) -> str:
+    return unicodedata.normalize("NFKC", str(text or "")).replace(" ", "").strip().lstrip("\ufeff").lower()
+
+
+_HEADER_LOOKUP: dict[str, Column] = {}
+for _column in COLUMNS:
+    for _name in (_column.header, _column.field, *_column.aliases):
+        _HEADER_LOOKUP[_header_key(_name)] = _column
+
+
+class HeaderError(ValueError):
+    """The file's heading row cannot be used; nothing is imported."""
+
+
+def map_headers(headers: Sequence[Any]) -> list[Column | None]:
+    """Which column each heading names (Chinese heading, alias or English field name); None to ignore."""
+    mapped: list[Column | None] = []
+    seen: dict[str, int] = {}
+    for index, heading in enumerate(headers):
+        column = _HEADER_LOOKUP.get(_header_key(heading))
+        if column is not None:
+            if column.field in seen:
+                raise HeaderError(
+                    _("第%(a)d列和第%(b)d列都是“%(header)s”，请删去重复的列后重新导入。")
+                    % {"a": seen[column.field] + 1, "b": index + 1, "header": column.header}
+                )
+            seen[column.field] = index
+        mapped.append(column)
+    missing = [BY_FIELD[name].header for name in ("credit_code", "name") if name not in seen]
+    if missing:
+        raise HeaderError(
+            _(
+                "表头缺少必需的列：%(missing)s。第一行应为表头，可用中文列名（如“统一社会信用代码”“企业名称”）或英文字段名。"
+            )
+            % {"missing": "、".join(missing)}
+        )
+    return mapped
+
+
+@dataclass
+class CleanedRow:
+    values: dict[str, Any]
+    errors: list[tuple[str, str]]  # (column heading, message)
+
+
+@dataclass
+class CleanedTable:
+    fields: tuple[str, ...]  # the columns the file has, in COLUMNS order
+    values: list[tuple]  # one tuple per kept row, in `fields` order (None where the row is invalid)
+    numbers: list[int]  # spreadsheet row number of each kept row
+    errors: dict[int, list[tuple[str, str]]]  # position in `values` -> [(column heading, message)]
+
+
+class RowCleaner:
+    """Reads the rows of one file: parses each column and applies the rules that span columns.
+
+    Works a column at a time, so the common case (every cell well-formed) runs through list
+    comprehensions; a column with a doubtful cell is re-read cell by cell for exact messages.
+    """
+
+    def __init__(self, headers: Sequence[Any]):
+        self.columns = map_headers(headers)
+        present = {c.field: i for i, c in enumerate(self.columns) if c is not None}
+        self.present = [(present[c.field], c) for c in COLUMNS if c.field in present]
+        self.fields = tuple(c.field for _i, c in self.present)
+        self.width = len(self.columns)
+
+    def clean_table(self, rows: Iterable[Sequence[Any]], first_number: int = 2) -> CleanedTable:
+        """Skips blank rows (keeping the numbering) and cleans the others."""
+        width = self.width
+        rows = rows if isinstance(rows, list) else list(rows)
+        if rows and all(map(any, rows)) and min(map(len, rows)) >= width:
+            kept, numbers = rows, list(range(first_number, first_number + len(rows)))
+        else:  # blank rows (empty cells only) are skipped but keep their numbers; short rows are padded
+            kept, numbers = [], []
+            for number, cells in enumerate(rows, start=first_number):
+                if not any(cells):
+                    continue
+                if len(cells) < width:
+                    cells = (*cells, *([None] * (width - len(cells))))
+                kept.append(cells)
+                numbers.append(number)
+        errors: dict[int, list[tuple[str, str]]] = {}
+        columns: list[list[Any]] = []
+        transposed = list(zip(*kept, strict=False)) if kept else [()] * width
+        for index, column in self.present:
+            values, column_errors = column.parse_many(transposed[index])
+            columns.append(values)
+            for position, message in column_errors.items():
+                errors.setdefault(position, []).append((column.header, message))
+        values = list(zip(*columns, strict=True)) if kept else []
+        self._cross_checks(values, errors)
+        return CleanedTable(self.fields, values, numbers, errors)
+
+    def _cross_checks(self, values: list[tuple], errors: dict[int, list[tuple[str, str]]]) -> None:
+        fields = self.fields
+        if "registered_capital" in fields and "paid_in_capital" in fields:
+            r, p = fields.index("registered_capital"), fields.index("paid_in_capital")
+            header = BY_FIELD["paid_in_capital"].header
+            for position, row in enumerate(values):
+                registered, paid = row[r], row[p]
+                if registered is not None and paid is not None and paid > registered:
+                    errors.setdefault(position, []).append(
+                        (
+                            header,
+                            _("实缴资本（%(paid)s元）大于注册资本（%(registered)s元），请核对。")
+                            % {"paid": f"{paid:,.2f}", "registered": f"{registered:,.2f}"},
+                        )
+                    )
+        if "in_hq_park" in fields and "in_hq_park_since" in fields:
+            flag, since = fields.index("in_hq_park"), fields.index("in_hq_park_since")
+            header = BY_FIELD["in_hq_park_since"].header
+            for position, row in enumerate(values):
+                if row[since] and row[flag] is False:
+                    errors.setdefault(position, []).append(
+                        (header, _("填写了入驻日期，但“入驻重庆影视城总部园区”为“否”；请改为“是”或删去入驻日期。"))
+                    )
+
+    def clean(self, cells: Sequence[Any]) -> CleanedRow:
+        """One row on its own (forms, tests): the same parsers and rules as a whole file."""
+        table = self.clean_table([cells])
+        if not table.values:
+            return CleanedRow({}, [])
+        return CleanedRow(dict(zip(self.fields, table.values[0], strict=True)), table.errors.get(0, []))
+
+
+def export_row(company: Company, fields: Sequence[str] = FIELDS) -> list[str]:
+    return [BY_FIELD[name].write(getattr(company, name)) for name in fields]
