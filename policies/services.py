@@ -393,3 +393,15 @@ def seed_catalogue() -> dict[str, int]:
                 criterion.save()
             created["items"] += 1
     return created
+
+
+def mark_invitation_started(invitation, user) -> None:
+    """The company acted on the invitation; kept so the office sees which invitations led to applications."""
+    from invest.audit import audit
+
+    if invitation.status != invitation.Status.STARTED:
+        invitation.status = invitation.Status.STARTED
+        invitation.seen_at = invitation.seen_at or timezone.now()
+        invitation.seen_by = user
+        invitation.save(update_fields=["status", "seen_at", "seen_by"])
+        audit(user, "policies.invitation_started", invitation, after={"status": invitation.status})

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "policies"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.calculator, name="calculator"),
+    path("items/<str:code>/", views.item_detail, name="item"),
+    path("invitations/", views.my_invitations, name="invitations"),
+    path("invitations/<int:pk>/start/", views.start_from_invitation, name="start_invitation"),
+]

@@ -1,0 +1,50 @@
+"""Reads of the policy catalogue and invitations. Pages, the API and the workflow read through here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from .models import Criterion, Invitation, Policy, SupportItem
+
+
+def published_items() -> QuerySet[SupportItem]:
+    """Items of published policies, with their criteria, in catalogue order."""
+    return (
+        SupportItem.objects.filter(policy__status=Policy.Status.PUBLISHED)
+        .select_related("policy")
+        .prefetch_related(Prefetch("criteria", queryset=Criterion.objects.order_by("order", "id")))
+        .order_by("policy__title", "sort_order", "code")
+    )
+
+
+def member_companies(user) -> QuerySet:
+    """Companies the user acts for (confirmed memberships)."""
+    from companies.models import Company, Membership
+
+    if not getattr(user, "is_authenticated", False):
+        return Company.objects.none()
+    return Company.objects.filter(memberships__user=user, memberships__status=Membership.Status.CONFIRMED).distinct()
+
+
+def invitations_for(user) -> QuerySet[Invitation]:
+    return (
+        Invitation.objects.filter(company__in=member_companies(user))
+        .select_related("company", "item", "round")
+        .order_by("-created_at", "item__code")
+    )
+
+
+def invitation_prefill(invitation: Invitation) -> dict[str, Any]:
+    """What an application started from an invitation begins with: company, item, round and the company's
+    registry facts (the form facts are for the applicant to add)."""
+    from .services import company_facts
+
+    return {
+        "company": invitation.company,
+        "item": invitation.item,
+        "round": invitation.round,
+        "facts": {k: v for k, v in company_facts(invitation.company).items() if v is not None},
+        "invitation": invitation,
+    }

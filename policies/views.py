@@ -1,0 +1,81 @@
+"""Thin views: the public policy calculator, an item's page and a company's invitations."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from .forms import CalculatorForm
+from .models import Invitation
+from .selectors import invitations_for, member_companies, published_items
+from .services import company_facts, evaluate_item, mark_invitation_started
+
+
+def calculator(request: HttpRequest) -> HttpResponse:
+    """政策计算器: every published item with its conditions; with facts entered, per item the result."""
+    companies = list(member_companies(request.user))
+    company = None
+    if companies:
+        wanted = request.GET.get("company")
+        company = next((c for c in companies if str(c.pk) == wanted), companies[0])
+    items = list(published_items())
+    results = None
+    if "calculate" in request.GET:
+        form = CalculatorForm(request.GET)
+        if form.is_valid():
+            facts = form.facts()
+            if company is not None and company.banned_until:
+                facts["banned_until"] = company.banned_until
+            results = [(item, evaluate_item(item, facts=facts)) for item in items]
+    else:
+        initial = {}
+        if company is not None:
+            initial = {k: v for k, v in company_facts(company).items() if v not in (None, "")}
+            initial["in_hq_park"] = "true" if company.in_hq_park else "false"
+        form = CalculatorForm(initial=initial)
+    return render(
+        request,
+        "policies/calculator.html",
+        {
+            "form": form,
+            "items": items,
+            "results": results,
+            "company": company,
+            "companies": companies,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def item_detail(request: HttpRequest, code: str) -> HttpResponse:
+    item = next((i for i in published_items().filter(code=code.upper())), None)
+    if item is None:
+        raise Http404
+    return render(request, "policies/item_detail.html", {"item": item})
+
+
+@login_required
+def my_invitations(request: HttpRequest) -> HttpResponse:
+    return render(request, "policies/invitations.html", {"invitations": invitations_for(request.user)})
+
+
+@login_required
+@require_POST
+def start_from_invitation(request: HttpRequest, pk: int) -> HttpResponse:
+    """One click from an invitation to a pre-filled application (the workflow's start page)."""
+    invitation = get_object_or_404(invitations_for(request.user), pk=pk)
+    mark_invitation_started(invitation, request.user)
+    return redirect(start_application_url(invitation))
+
+
+def start_application_url(invitation: Invitation) -> str:
+    """Where an application from this invitation starts: the workflow's apply page for the item, pre-filled from
+    the invitation, or the calculator for that company where the workflow has no such page."""
+    try:
+        return reverse("portal:apply", args=[invitation.item.code]) + f"?invitation={invitation.pk}"
+    except NoReverseMatch:
+        return reverse("policies:calculator") + f"?company={invitation.company_id}"
