@@ -35,7 +35,7 @@ class Command(BaseCommand):
         }
         target = Path(out)
         if html:
-            target.write_text(rendering.render_html(**arguments), encoding="utf-8")
+            target.write_text(rendering.standalone_html(rendering.render_html(**arguments)), encoding="utf-8")
         else:
             target.write_bytes(rendering.render_pdf(**arguments))
         self.stdout.write(f"{target} ({target.stat().st_size:,} bytes)")
