@@ -1,0 +1,80 @@
+"""The workflow table is the single source: the model, the command and the docs follow it."""
+
+import json
+import re
+from io import StringIO
+from pathlib import Path
+
+from django.core.management import call_command
+
+from applications import workflow
+from applications.models import Application
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "workflow.md"
+
+
+def test_docs_embed_the_diagram_generated_from_the_table():
+    text = DOC.read_text(encoding="utf-8")
+    embedded = re.search(
+        r"<!-- BEGIN GENERATED MERMAID -->\n```mermaid\n(.*?)```\n<!-- END GENERATED MERMAID -->", text, re.S
+    )
+    assert embedded, "docs/workflow.md lost its generated diagram markers"
+    assert embedded.group(1) == workflow.as_mermaid(), "run `manage.py workflow --mermaid` and update docs/workflow.md"
+    for t in workflow.TRANSITIONS:
+        assert f"| `{t.key}` |" in text, f"docs/workflow.md does not list {t.key}"
+
+
+def test_every_row_of_the_table_is_a_transition_method_of_the_model():
+    declared = {(t.key, s, t.target) for t in workflow.TRANSITIONS for s in t.sources}
+    generated = {(t.name, t.source, t.target) for t in Application(state="draft").get_all_state_transitions()}
+    assert generated == declared
+
+
+def test_state_field_choices_are_the_states_of_the_table():
+    field = Application._meta.get_field("state")
+    assert [key for key, _label in field.choices] == list(workflow.STATE_KEYS)
+    assert field.protected
+
+
+def test_workflow_command_prints_json_with_both_languages():
+    out = StringIO()
+    call_command("workflow", "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    states = {s["key"]: s["label"] for s in data["states"]}
+    assert states["correction_requested"] == {"zh-hans": "待补正", "en": "Correction requested"}
+    approve = next(t for t in data["transitions"] if t["key"] == "approve")
+    assert approve["roles"] == ["approver"] and approve["document_kind"] == "approval_decision"
+    assert data["deadlines_working_days"] == {"acceptance": 5, "correction": 10, "public_notice": 5}
+
+
+def test_workflow_command_prints_mermaid():
+    out = StringIO()
+    call_command("workflow", "--mermaid", stdout=out)
+    assert out.getvalue() == workflow.as_mermaid()
+    assert "pending_decision --> public_notice: approve (approver)" in out.getvalue()
+
+
+def test_document_kinds_match_the_team_interface():
+    kinds = {t.key: t.document_kind for t in workflow.TRANSITIONS if t.document_kind}
+    assert kinds == {
+        "accept": "acceptance_notice",
+        "request_correction": "correction_notice",
+        "not_accept": "not_accepted_notice",
+        "approve": "approval_decision",
+        "reject": "rejection_decision",
+        "uphold_objection": "rejection_decision",
+        "disburse": "disbursement_notice",
+        "disburse_partial": "disbursement_notice",
+    }
+    assert workflow.TRANSITION_BY_KEY["claw_back"].document_kind is None
+
+
+def test_admin_lists_cases_read_only(admin_client, db):
+    from tests.factories.applications import ApplicationFactory
+
+    app = ApplicationFactory(submitted=True)
+    response = admin_client.get("/admin/applications/application/")
+    assert response.status_code == 200 and app.case_number in response.content.decode()
+    response = admin_client.get(f"/admin/applications/application/{app.pk}/change/")
+    assert response.status_code == 200
+    assert admin_client.get("/admin/applications/calendaryear/").status_code == 200
