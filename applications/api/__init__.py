@@ -1,4 +1,4 @@
-"""REST API endpoints of this app, registered on the v1 router by invest.api."""
+"""REST API of cases: drafts, materials, transitions from the workflow table, timeline, expert review."""
 
 from __future__ import annotations
 
@@ -7,3 +7,7 @@ urlpatterns: list = []
 
 def register(router) -> None:
     """Add this app's viewsets to the v1 router."""
+    from .views import ApplicationViewSet, ExpertViewSet
+
+    router.register("applications", ApplicationViewSet, basename="application")
+    router.register("experts", ExpertViewSet, basename="expert")

@@ -106,8 +106,37 @@ class Conflict(exceptions.APIException):
     default_code = "changed_under_you"
 
 
-# TransitionRefused codes that are about the caller's input rather than a refusal of the action itself.
-INPUT_REFUSAL_CODES = {"invalid_amount", "comment_required", "invalid_input", "missing_field"}
+class InputRefused(exceptions.ValidationError):
+    """A service refused the caller's input: 400 with the service's own code, the reason on the field."""
+
+    def __init__(self, code: str, reason: str, field: str | None) -> None:
+        super().__init__({field or api_settings.NON_FIELD_ERRORS_KEY: [reason]}, code=code)
+        self.refusal_code = code
+        self.reason = reason
+
+
+# TransitionRefused codes that are about the caller's input rather than a refusal of the action itself,
+# with the request field each one is about.
+INPUT_REFUSAL_FIELDS: dict[str, str | None] = {
+    "invalid_amount": "amount",
+    "comment_required": "comment",
+    "items_required": "items",
+    "unknown_item": "items",
+    "invalid_deadline": "deadline",
+    "voucher_required": "voucher_number",
+    "duplicate_voucher": "voucher_number",
+    "name_required": "name",
+    "invalid_opinion": "opinion",
+    "invalid_score": "score",
+    "title_required": "project_title",
+    "invalid_file": "file",
+    "unknown_material": "key",
+    "wrong_round": "round",
+    "not_an_expert": "experts",
+    "invalid_input": None,
+}
+# Refusals that mean "there is no such thing (for you)".
+NOT_FOUND_REFUSAL_CODES = {"not_found", "unknown_transition"}
 
 
 def _flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -144,10 +173,10 @@ def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
         reason = str(getattr(exc, "reason", "") or exc)
         if code == "changed_under_you":
             return Conflict(reason, code=code)
-        if code == "not_found":
+        if code in NOT_FOUND_REFUSAL_CODES:
             return exceptions.NotFound(reason, code=code)
-        if code in INPUT_REFUSAL_CODES:
-            return exceptions.ValidationError({"non_field_errors": [reason]}, code=code)
+        if code in INPUT_REFUSAL_FIELDS:
+            return InputRefused(code, reason, INPUT_REFUSAL_FIELDS[code])
         return exceptions.PermissionDenied(reason, code=code)
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(get_error_detail(exc))
@@ -184,16 +213,15 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
     if isinstance(api_exc, exceptions.ValidationError):
         fields = _flatten_errors(api_exc.detail)
-        code = _first_code(api_exc.get_codes(), "invalid")
-        if code in ("invalid", "required", "null", "blank") or code not in INPUT_REFUSAL_CODES:
-            code = "invalid"
-        non_field = fields.get(api_settings.NON_FIELD_ERRORS_KEY)
-        if non_field and len(fields) == 1:
-            detail = non_field[0]
-            if code == "invalid":
-                code = _first_code(api_exc.get_codes(), "invalid")
+        if isinstance(api_exc, InputRefused):
+            code, detail = api_exc.refusal_code, api_exc.reason
         else:
-            detail = gettext("提交的数据有误，请按各字段的提示修改后重试。")
+            code = "invalid"
+            non_field = fields.get(api_settings.NON_FIELD_ERRORS_KEY)
+            if non_field and len(fields) == 1:
+                detail = non_field[0]
+            else:
+                detail = gettext("提交的数据有误，请按各字段的提示修改后重试。")
         data = {"code": code, "detail": detail, "fields": fields}
     elif isinstance(api_exc, exceptions.Throttled):
         data = {

@@ -44,7 +44,7 @@ class FormFieldSerializer(serializers.Serializer):
     required = serializers.BooleanField(required=False)
 
 
-class MaterialSerializer(serializers.Serializer):
+class ItemMaterialSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
     required = serializers.BooleanField(required=False)
@@ -56,7 +56,7 @@ class ItemSerializer(serializers.ModelSerializer):
     policy_title = serializers.CharField(source="policy.title", read_only=True)
     criteria = serializers.SerializerMethodField()
     form_fields = FormFieldSerializer(many=True, read_only=True)
-    materials = MaterialSerializer(many=True, read_only=True)
+    materials = ItemMaterialSerializer(many=True, read_only=True)
 
     class Meta:
         model = SupportItem

@@ -46,6 +46,12 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Factories set a password for every user; the production hasher would dominate the run time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_throttle_counters():
     """Throttling counts in the cache; each test starts with none spent."""
     cache.clear()
@@ -97,3 +103,123 @@ def catalogue(db):
 
     seed_catalogue()
     return Policy.objects.get()
+
+
+@pytest.fixture(autouse=True)
+def _files_in_tmp(settings, tmp_path):
+    """Uploaded materials and rendered documents go to a throw-away folder."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "files")},
+        },
+    }
+
+
+@pytest.fixture
+def open_round(catalogue):
+    """A round of the seeded policy that is open now, whatever today's date, with the seeded budget."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from policies.models import Round
+
+    now = timezone.now()
+    return Round.objects.create(
+        policy=catalogue,
+        name="接口测试批次",
+        year=timezone.localdate().year,
+        opens_at=now - timedelta(days=30),
+        closes_at=now + timedelta(days=90),
+        budget=Decimal("20000000.00"),
+    )
+
+
+@pytest.fixture
+def staff(roles):
+    """One signed-in client per staff role: staff["clerk"].user, staff["clerk"].get(...)."""
+    clients = {}
+    for role in ("clerk", "reviewer", "approver", "finance", "manager", "auditor"):
+        user = UserFactory(username=f"{role}-api", roles=[role])
+        clients[role] = client_for(user)
+        clients[role].user = user
+    return clients
+
+
+@pytest.fixture
+def experts(roles):
+    return [UserFactory(username=f"expert-api-{n}", roles=["expert"]) for n in (1, 2)]
+
+
+class Clock:
+    """Moves the workflow's "today" (deadlines, tick_deadlines) without touching the wall clock."""
+
+    def __init__(self, monkeypatch):
+        from applications import workdays
+
+        self.monkeypatch = monkeypatch
+        self.today = workdays.today()
+        self.set(self.today)
+
+    def set(self, day) -> None:
+        from applications import services, workdays
+
+        self.today = day
+        self.monkeypatch.setattr(workdays, "today", lambda: self.today)
+        self.monkeypatch.setattr(services, "today", lambda: self.today)
+
+    def advance_working_days(self, n: int):
+        from applications import workdays
+
+        self.set(workdays.add_working_days(self.today, n))
+        return self.today
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return Clock(monkeypatch)
+
+
+def pdf_file(name: str = "材料.pdf", body: bytes = b"content"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, b"%PDF-1.4\n" + body + b"\n%%EOF\n", content_type="application/pdf")
+
+
+JJ_FILM_01_FACTS = {"has_filing": True, "shooting_days_in_jiangjin": 32, "local_spend": "1200000"}
+
+
+def create_case(client, company, **overrides) -> dict:
+    body = {"company": company.credit_code, "item": "JJ-FILM-01", "project_title": "电影《江津往事》"}
+    body["facts"] = dict(JJ_FILM_01_FACTS)
+    body.update(overrides)
+    response = client.post("/api/v1/applications/", body, format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def upload_all_materials(client, case: dict) -> None:
+    from policies.models import SupportItem
+
+    for material in SupportItem.objects.get(code=case["item"]).materials:
+        response = client.post(
+            f"/api/v1/applications/{case['id']}/materials/",
+            {"key": material["key"], "file": pdf_file(f"{material['label']}.pdf", material["key"].encode())},
+            format="multipart",
+        )
+        assert response.status_code == 201, response.json()
+
+
+def submitted_case(client, company) -> dict:
+    case = create_case(client, company)
+    upload_all_materials(client, case)
+    assert (
+        client.patch(f"/api/v1/applications/{case['id']}/", {"integrity_pledge": True}, format="json").status_code
+        == 200
+    )
+    response = client.post(f"/api/v1/applications/{case['id']}/transitions/submit/", {}, format="json")
+    assert response.status_code == 200, response.json()
+    return response.json()

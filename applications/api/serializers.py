@@ -1,0 +1,198 @@
+"""Cases as the API shows and accepts them. Serializers only shape data; every change goes through
+applications.services."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from applications import workflow
+from applications.models import Application, CorrectionItem, ExpertAssignment, Material
+from applications import workdays
+from policies.api.serializers import FactsField
+
+OVERDUE_KINDS = ("acceptance", "correction")
+
+
+class MaterialSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Material
+        fields = ("id", "key", "original_name", "kind", "size", "sha256", "revision", "uploaded_at")
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    company = serializers.CharField(source="company.credit_code", read_only=True)
+    company_name = serializers.CharField(source="company.name", read_only=True)
+    item = serializers.CharField(source="item.code", read_only=True)
+    item_name = serializers.CharField(source="item.name", read_only=True)
+    round = serializers.IntegerField(source="round_id", read_only=True)
+    round_name = serializers.CharField(source="round.name", read_only=True)
+    facts = serializers.JSONField(read_only=True)
+    state = serializers.ChoiceField(choices=workflow.STATE_KEYS, read_only=True)
+    state_label = serializers.CharField(read_only=True)
+    overdue = serializers.SerializerMethodField()
+    integrity_pledge = serializers.SerializerMethodField()
+    materials = serializers.SerializerMethodField()
+    missing_materials = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Application
+        fields = (
+            "id",
+            "case_number",
+            "company",
+            "company_name",
+            "item",
+            "item_name",
+            "round",
+            "round_name",
+            "project_title",
+            "work_key",
+            "facts",
+            "state",
+            "state_label",
+            "requested_amount",
+            "computed_amount",
+            "reviewed_amount",
+            "approved_amount",
+            "disbursed_amount",
+            "due_date",
+            "due_kind",
+            "overdue",
+            "integrity_pledge",
+            "revision",
+            "materials",
+            "missing_materials",
+            "created_at",
+            "submitted_at",
+            "decided_at",
+            "updated_at",
+        )
+
+    def get_overdue(self, app: Application) -> bool:
+        return bool(app.due_kind in OVERDUE_KINDS and app.due_date and app.due_date < workdays.today())
+
+    def get_integrity_pledge(self, app: Application) -> bool:
+        return app.integrity_pledge_at is not None
+
+    def _current(self, app: Application) -> list[Material]:
+        current = getattr(app, "current_material_list", None)
+        return list(app.current_materials()) if current is None else current
+
+    @extend_schema_field(MaterialSerializer(many=True))
+    def get_materials(self, app: Application) -> list[dict]:
+        return MaterialSerializer(self._current(app), many=True).data
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_missing_materials(self, app: Application) -> list[str]:
+        present = {m.key for m in self._current(app)}
+        return [key for key in app.required_material_keys() if key not in present]
+
+
+class ApplicationCreateSerializer(serializers.Serializer):
+    company = serializers.CharField(max_length=64, help_text="Credit code of the company you apply for.")
+    item = serializers.CharField(max_length=30, help_text="Support item code, e.g. JJ-FILM-01.")
+    round = serializers.IntegerField(
+        required=False, min_value=1, help_text="Round id; by default the open round of the item's policy."
+    )
+    project_title = serializers.CharField(max_length=200)
+    work_key = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    facts = FactsField(required=False, default=dict)
+    requested_amount = serializers.DecimalField(
+        max_digits=16, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+
+
+class ApplicationUpdateSerializer(serializers.Serializer):
+    project_title = serializers.CharField(max_length=200, required=False)
+    facts = FactsField(required=False, help_text="Merged into the facts already given.")
+    requested_amount = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=0, required=False)
+    integrity_pledge = serializers.BooleanField(
+        required=False, help_text="true: the applicant accepts the integrity pledge (诚信承诺), needed to submit."
+    )
+
+
+class MaterialUploadSerializer(serializers.Serializer):
+    key = serializers.CharField(max_length=60, help_text="Material key from the item's materials list.")
+    file = serializers.FileField(max_length=255, allow_empty_file=True)
+
+
+class AllowedTransitionSerializer(serializers.Serializer):
+    key = serializers.ChoiceField(choices=[t.key for t in workflow.TRANSITIONS])
+    label = serializers.CharField()
+    target = serializers.ChoiceField(choices=workflow.STATE_KEYS)
+    comment_required = serializers.BooleanField()
+    amount = serializers.CharField(allow_null=True, help_text="Which amount the `amount` field sets, if any.")
+    fields = serializers.ListField(child=serializers.CharField(), help_text="Request fields this transition uses.")
+
+
+class CorrectionItemSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=CorrectionItem.Kind.choices, default=CorrectionItem.Kind.MATERIAL)
+    key = serializers.CharField(max_length=60)
+    problem = serializers.ChoiceField(choices=CorrectionItem.Problem.choices, default=CorrectionItem.Problem.FAULTY)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class TransitionRequestSerializer(serializers.Serializer):
+    """Everything a transition may need; GET .../transitions/ says which fields each one uses."""
+
+    expected_state = serializers.ChoiceField(
+        choices=workflow.STATE_KEYS,
+        required=False,
+        help_text="The stage you saw; if the case has moved on since, the answer is 409 changed_under_you.",
+    )
+    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2, required=False, allow_null=True)
+    items = CorrectionItemSerializer(many=True, required=False, help_text="request_correction: what to correct.")
+    deadline = serializers.DateField(
+        required=False, help_text="request_correction: deadline (default 10 working days)."
+    )
+    paid_on = serializers.DateField(required=False, help_text="disburse: payment date.")
+    voucher_number = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, help_text="file_objection.")
+    contact = serializers.CharField(max_length=100, required=False, allow_blank=True, help_text="file_objection.")
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    action = serializers.CharField()
+    role = serializers.CharField(allow_blank=True)
+    from_state = serializers.CharField(allow_null=True)
+    to_state = serializers.CharField(allow_null=True)
+    comment = serializers.CharField(allow_blank=True)
+
+
+class ExpertAssignRequestSerializer(serializers.Serializer):
+    experts = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=50)
+
+
+class ExpertSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField(allow_blank=True)
+
+
+class OpinionRequestSerializer(serializers.Serializer):
+    opinion = serializers.ChoiceField(choices=ExpertAssignment.Opinion.choices)
+    score = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
+    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    suggested_amount = serializers.DecimalField(
+        max_digits=16, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+
+
+class OpinionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ExpertAssignment
+        fields = ("opinion", "score", "suggested_amount", "comment", "answered_at")
+
+
+BOOLEAN_TEXT = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def parse_bool(value: str, field: str) -> bool:
+    try:
+        return BOOLEAN_TEXT[value.strip().lower()]
+    except KeyError:
+        raise serializers.ValidationError({field: [_("请填写 true 或 false。")]})

@@ -1,0 +1,362 @@
+"""Case endpoints. Every change goes through applications.services (create_draft, update_draft, add_material,
+perform, assign_experts, give_opinion); what a user may do comes from the workflow table through
+allowed_transitions. Nothing here decides a rule."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from applications import services, workflow
+from applications.models import Application, ExpertAssignment, Material
+from applications.rules import STAFF_ROLES
+from applications import workdays
+from companies import uscc
+from companies.models import Membership
+from companies.selectors import companies_visible_to
+from invest.api.core import ErrorSerializer
+from invest.audit import trail
+from invest.roles import has_role
+from policies.api.views import published_items
+from policies.models import Round
+from policies.services import normalize_facts
+
+from .serializers import (
+    OVERDUE_KINDS,
+    AllowedTransitionSerializer,
+    ApplicationCreateSerializer,
+    ApplicationSerializer,
+    ApplicationUpdateSerializer,
+    ExpertAssignRequestSerializer,
+    ExpertSerializer,
+    MaterialSerializer,
+    MaterialUploadSerializer,
+    OpinionRequestSerializer,
+    TimelineEntrySerializer,
+    TransitionRequestSerializer,
+    parse_bool,
+)
+
+# Audit entries about the expert review stay between the office and its experts.
+STAFF_ONLY_ACTIONS = {"case.assign_expert", "case.expert_opinion"}
+
+
+def applications_visible_to(user) -> QuerySet[Application]:
+    """The queryset form of applications.rules.can_view_application: staff roles see every case, experts the
+    cases assigned to them, applicants their confirmed companies' cases. (Tests check both agree case by case.)"""
+    if not getattr(user, "is_authenticated", False):
+        return Application.objects.none()
+    if has_role(user, *STAFF_ROLES):
+        return Application.objects.all()
+    visible = Q(pk__in=[])
+    if has_role(user, "applicant"):
+        companies = Membership.objects.filter(user=user, status=Membership.Status.CONFIRMED).values("company_id")
+        visible |= Q(company_id__in=companies)
+    if has_role(user, "expert"):
+        visible |= Q(pk__in=ExpertAssignment.objects.filter(expert=user).values("application_id"))
+    return Application.objects.filter(visible)
+
+
+def transition_fields(spec: workflow.Transition) -> list[str]:
+    """Which request fields a transition reads (services.perform's data by transition)."""
+    fields = ["comment"]
+    if spec.amount:
+        fields.append("amount")
+    fields += {
+        "request_correction": ["items", "deadline"],
+        "disburse": ["paid_on", "voucher_number"],
+        "disburse_partial": ["paid_on", "voucher_number"],
+        "file_objection": ["name", "contact"],
+    }.get(spec.key, [])
+    return fields
+
+
+def _check_facts(facts: dict) -> None:
+    try:
+        normalize_facts(facts)
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError({"facts": exc.messages})
+
+
+class IsReviewerOrManager(BasePermission):
+    message = _("只有初审员或管理员可以查看评审专家名单。")
+
+    def has_permission(self, request, view) -> bool:
+        return has_role(request.user, "reviewer", "manager")
+
+
+CASE = OpenApiResponse(ApplicationSerializer, description="The case after the change.")
+CONFLICT = OpenApiResponse(ErrorSerializer, description="The case changed under you (code changed_under_you).")
+LIST_PARAMETERS = [
+    OpenApiParameter("stage", OpenApiTypes.STR, description="State key(s), comma separated, e.g. submitted,accepted."),
+    OpenApiParameter("item", OpenApiTypes.STR, description="Support item code, e.g. JJ-FILM-01."),
+    OpenApiParameter("round", OpenApiTypes.INT, description="Round id."),
+    OpenApiParameter("company", OpenApiTypes.STR, description="Company credit code."),
+    OpenApiParameter(
+        "overdue", OpenApiTypes.BOOL, description="Only cases past their acceptance or correction deadline."
+    ),
+    OpenApiParameter("search", OpenApiTypes.STR, description="Part of the case number or project title."),
+]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Cases you may see, filtered", parameters=LIST_PARAMETERS),
+    retrieve=extend_schema(summary="One case"),
+)
+class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = ApplicationSerializer
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self) -> QuerySet[Application]:
+        cases = (
+            applications_visible_to(self.request.user)
+            .select_related("company", "item", "round")
+            .prefetch_related(
+                Prefetch(
+                    "materials",
+                    queryset=Material.objects.filter(superseded_at__isnull=True),
+                    to_attr="current_material_list",
+                )
+            )
+            .order_by("-created_at", "-id")
+        )
+        if self.action == "list":
+            cases = self.filter_cases(cases)
+        return cases
+
+    def filter_cases(self, cases: QuerySet[Application]) -> QuerySet[Application]:
+        params = self.request.query_params
+        if params.get("stage"):
+            stages = [s.strip() for s in params["stage"].split(",") if s.strip()]
+            unknown = [s for s in stages if s not in workflow.STATE_BY_KEY]
+            if unknown:
+                raise exceptions.ValidationError(
+                    {
+                        "stage": [
+                            _("没有这些阶段：%(s)s。可用：%(all)s。")
+                            % {"s": "、".join(unknown), "all": ", ".join(workflow.STATE_KEYS)}
+                        ]
+                    }
+                )
+            cases = cases.filter(state__in=stages)
+        if params.get("item"):
+            cases = cases.filter(item__code=params["item"].strip().upper())
+        if params.get("round"):
+            if not params["round"].strip().isdigit():
+                raise exceptions.ValidationError({"round": [_("round 应为批次编号（整数）。")]})
+            cases = cases.filter(round_id=int(params["round"]))
+        if params.get("company"):
+            cases = cases.filter(company__credit_code=uscc.normalize(params["company"]))
+        if params.get("overdue"):
+            overdue = Q(due_kind__in=OVERDUE_KINDS, due_date__lt=workdays.today())
+            cases = cases.filter(overdue) if parse_bool(params["overdue"], "overdue") else cases.exclude(overdue)
+        if params.get("search"):
+            term = params["search"].strip()
+            cases = cases.filter(Q(case_number__icontains=term) | Q(project_title__icontains=term))
+        return cases
+
+    def case_response(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
+        case = self.get_queryset().get(pk=pk)
+        return Response(ApplicationSerializer(case, context=self.get_serializer_context()).data, status=status_code)
+
+    @extend_schema(
+        summary="Create a draft", request=ApplicationCreateSerializer, responses={201: ApplicationSerializer}
+    )
+    def create(self, request: Request) -> Response:
+        form = ApplicationCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        company = companies_visible_to(request.user).filter(credit_code=uscc.normalize(data["company"])).first()
+        if company is None:
+            raise exceptions.ValidationError(
+                {"company": [_("您不属于该企业，或企业不存在。请填写您所在企业的统一社会信用代码。")]}
+            )
+        item = published_items().filter(code=data["item"].strip().upper()).first()
+        if item is None:
+            raise exceptions.ValidationError(
+                {"item": [_("没有编码为“%(code)s”的扶持事项，请核对事项编码。") % {"code": data["item"]}]}
+            )
+        rounds = Round.objects.filter(policy_id=item.policy_id)
+        if data.get("round"):
+            round_ = rounds.filter(pk=data["round"]).first()
+            if round_ is None:
+                raise exceptions.ValidationError({"round": [_("该批次不属于此扶持事项的政策，请重新选择。")]})
+        else:
+            now = timezone.now()
+            round_ = rounds.filter(opens_at__lte=now, closes_at__gt=now).order_by("-opens_at").first()
+            if round_ is None:
+                raise exceptions.ValidationError({"round": [_("该政策目前没有开放的申报批次，请关注申报通知。")]})
+        _check_facts(data["facts"])
+        case = services.create_draft(
+            request.user,
+            company=company,
+            item=item,
+            round=round_,
+            project_title=data["project_title"],
+            facts=data["facts"],
+            work_key=data["work_key"],
+            requested_amount=data.get("requested_amount"),
+        )
+        return self.case_response(case.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Edit a draft (or, during a correction, the facts it names)",
+        request=ApplicationUpdateSerializer,
+        responses={200: ApplicationSerializer},
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        form = ApplicationUpdateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        if "facts" in data:
+            _check_facts(data["facts"])
+        services.update_draft(
+            case,
+            request.user,
+            facts=data.get("facts"),
+            project_title=data.get("project_title"),
+            requested_amount=data.get("requested_amount"),
+            integrity_pledge=data.get("integrity_pledge"),
+        )
+        return self.case_response(case.pk)
+
+    @extend_schema(
+        summary="Upload a material (multipart: key, file)",
+        request={"multipart/form-data": MaterialUploadSerializer},
+        responses={201: MaterialSerializer},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def materials(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        form = MaterialUploadSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        material = services.add_material(
+            case, request.user, key=form.validated_data["key"], uploaded_file=form.validated_data["file"]
+        )
+        return Response(MaterialSerializer(material).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Transitions you may take on this case now", responses={200: AllowedTransitionSerializer(many=True)}
+    )
+    @action(detail=True, methods=["get"], url_path="transitions")
+    def transitions(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        rows = [
+            {
+                "key": spec.key,
+                "label": str(spec.label),
+                "target": spec.target,
+                "comment_required": spec.comment_required,
+                "amount": spec.amount,
+                "fields": transition_fields(spec),
+            }
+            for spec in services.allowed_transitions(case, request.user)
+        ]
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(AllowedTransitionSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Take a transition",
+        request=TransitionRequestSerializer,
+        parameters=[
+            OpenApiParameter(
+                "name",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                enum=[t.key for t in workflow.TRANSITIONS if not t.automatic],
+                description="Transition key from the workflow table.",
+            )
+        ],
+        responses={200: CASE, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"], url_path=r"transitions/(?P<name>[a-z_]+)")
+    def take_transition(self, request: Request, pk: str, name: str) -> Response:
+        case = self.get_object()
+        if name not in workflow.TRANSITION_BY_KEY:
+            raise exceptions.NotFound(_("没有“%(key)s”这个办理步骤。") % {"key": name}, code="unknown_transition")
+        form = TransitionRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        expected = data.pop("expected_state", None)
+        if expected and expected != case.state:
+            raise services.TransitionRefused(
+                "changed_under_you",
+                _("案件已被他人处理，当前阶段为“%(state)s”。请刷新后查看最新情况再操作。")
+                % {"state": case.state_label},
+            )
+        if "items" in data:
+            data["items"] = [dict(item) for item in data["items"]]
+        if data.get("amount") is None:
+            data.pop("amount", None)
+        services.perform(case, name, request.user, **data)
+        return self.case_response(case.pk)
+
+    @extend_schema(
+        summary="What happened to the case, oldest first", responses={200: TimelineEntrySerializer(many=True)}
+    )
+    @action(detail=True, methods=["get"])
+    def timeline(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        staff = has_role(request.user, *STAFF_ROLES)
+        rows = [
+            {
+                "at": entry.at,
+                "action": entry.action.removeprefix("case."),
+                "role": entry.actor_role,
+                "from_state": (entry.before or {}).get("state") if isinstance(entry.before, dict) else None,
+                "to_state": (entry.after or {}).get("state") if isinstance(entry.after, dict) else None,
+                "comment": entry.reason,
+            }
+            for entry in trail(case)
+            if staff or entry.action not in STAFF_ONLY_ACTIONS
+        ]
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(TimelineEntrySerializer(page, many=True).data)
+
+    @extend_schema(summary="Assign experts (reviewers)", request=ExpertAssignRequestSerializer, responses={200: CASE})
+    @action(detail=True, methods=["post"])
+    def experts(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        form = ExpertAssignRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        ids = set(form.validated_data["experts"])
+        users = list(get_user_model().objects.filter(pk__in=ids, is_active=True))
+        if len(users) != len(ids):
+            raise exceptions.ValidationError({"experts": [_("有的专家编号不存在，请从专家名单中选择。")]})
+        services.assign_experts([case], users, request.user)
+        return self.case_response(case.pk)
+
+    @extend_schema(summary="Give your expert opinion", request=OpinionRequestSerializer, responses={200: CASE})
+    @action(detail=True, methods=["post"])
+    def opinion(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        form = OpinionRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.give_opinion(case, request.user, **form.validated_data)
+        return self.case_response(case.pk)
+
+
+@extend_schema_view(list=extend_schema(summary="Experts a reviewer may assign"))
+class ExpertViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsReviewerOrManager]
+    serializer_class = ExpertSerializer
+
+    def get_queryset(self):
+        return get_user_model().objects.filter(groups__name="expert", is_active=True).order_by("username", "pk")
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        rows = [{"id": u.pk, "username": u.get_username(), "name": u.get_full_name()} for u in page]
+        return self.get_paginated_response(ExpertSerializer(rows, many=True).data)
