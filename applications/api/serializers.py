@@ -7,9 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from applications import workflow
+from applications import workdays, workflow
 from applications.models import Application, CorrectionItem, ExpertAssignment, Material
-from applications import workdays
 from policies.api.serializers import FactsField
 
 OVERDUE_KINDS = ("acceptance", "correction")

@@ -18,10 +18,9 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from applications import services, workflow
+from applications import services, workdays, workflow
 from applications.models import Application, ExpertAssignment, Material
 from applications.rules import STAFF_ROLES
-from applications import workdays
 from companies import uscc
 from companies.models import Membership
 from companies.selectors import companies_visible_to
