@@ -17,5 +17,6 @@ urlpatterns = [
     path("policies/", include("policies.urls")),
     path("cases/", include("applications.urls")),
     path("api/", include(api_urls.urlpatterns)),
+    path("", include("applications.portal.urls")),
     path("", include("applications.documents.urls")),
 ]

@@ -1,0 +1,389 @@
+"""Forms of the portal. The application form is built from the item's own field definitions (form_fields),
+so a manager who adds a field to an item adds it to the form; nothing here knows an item by its code."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from applications import workflow
+from applications.models import CorrectionItem, ExpertAssignment
+from policies.variables import VARIABLES
+
+FEN = Decimal("0.01")
+FULL_WIDTH = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
+UPLOAD_EXTENSIONS = {
+    "pdf": [".pdf"],
+    "jpeg": [".jpg", ".jpeg"],
+    "png": [".png"],
+    "ofd": [".ofd"],
+    "docx": [".docx"],
+    "xlsx": [".xlsx"],
+}
+KIND_LABELS = {"pdf": "PDF", "jpeg": "JPG", "png": "PNG", "ofd": "OFD", "docx": "Word", "xlsx": "Excel"}
+
+
+def parse_number(value: Any) -> Decimal | None:
+    """Numbers as people type them: 1,234,567.8 / １２３４ / ' 500000 ' → Decimal (never float)."""
+    text = str(value or "").translate(FULL_WIDTH).replace(",", "").replace(" ", "").replace("¥", "").strip()
+    if not text:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise forms.ValidationError(_("请填写数字，例如 1,200,000 或 1200000.50。"), code="invalid")
+    if not number.is_finite():
+        raise forms.ValidationError(_("请填写数字，例如 1,200,000 或 1200000.50。"), code="invalid")
+    return number
+
+
+class NumberInput(forms.TextInput):
+    """A text box (not type=number) so thousands separators can be shown while typing."""
+
+    input_type = "text"
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "decimal", "autocomplete": "off", **(attrs or {})})
+
+
+class DecimalTextField(forms.CharField):
+    widget = NumberInput
+
+    def __init__(self, *args, money: bool = False, **kwargs):
+        self.money = money
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        number = parse_number(value)
+        if number is None:
+            return None
+        if number < 0:
+            raise forms.ValidationError(_("不能为负数，请填写 0 或更大的数。"), code="negative")
+        if self.money:
+            number = number.quantize(FEN, rounding=ROUND_HALF_UP)
+        return number
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+            value = Decimal(str(value))
+            if self.money:
+                return f"{value.quantize(FEN, rounding=ROUND_HALF_UP):,.2f}"
+            return f"{value:,}" if value == value.to_integral_value() else f"{value:,f}"
+        return value
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        if self.money:
+            attrs["data-money"] = "1"
+        return attrs
+
+
+YES_NO = (("", _("请选择")), ("true", _("是")), ("false", _("否")))
+
+
+def _field_for(spec: dict[str, Any]) -> forms.Field:
+    key, kind = spec["key"], spec.get("type", "text")
+    label = spec.get("label") or (VARIABLES[key].label if key in VARIABLES else key)
+    unit = spec.get("unit") or ""
+    required = bool(spec.get("required"))
+    help_text = _("单位：%(unit)s") % {"unit": unit} if unit else ""
+    if kind == "number":
+        field: forms.Field = DecimalTextField(label=label, required=required, money=unit == "元", help_text=help_text)
+    elif kind == "boolean":
+        field = forms.TypedChoiceField(
+            label=label,
+            choices=YES_NO,
+            required=required,
+            coerce=lambda v: v == "true",
+            empty_value=None,
+        )
+    elif kind == "choice":
+        choices = list(VARIABLES[key].choices) if key in VARIABLES else list(spec.get("choices") or [])
+        field = forms.ChoiceField(label=label, choices=[("", _("请选择")), *choices], required=required)
+    elif kind == "date":
+        field = forms.DateField(label=label, required=required, widget=forms.DateInput(attrs={"type": "date"}))
+    else:
+        field = forms.CharField(label=label, required=required, max_length=200)
+    field.unit = unit
+    field.fact_key = key
+    return field
+
+
+def facts_to_initial(item, facts: dict[str, Any]) -> dict[str, Any]:
+    initial = {}
+    for spec in item.form_fields or []:
+        value = facts.get(spec["key"])
+        if value is None:
+            continue
+        if spec.get("type") == "boolean":
+            initial[spec["key"]] = "true" if value in (True, "true", "True", 1, "1") else "false"
+        elif spec.get("type") == "number":
+            try:
+                initial[spec["key"]] = Decimal(str(value))
+            except InvalidOperation:
+                initial[spec["key"]] = value
+        else:
+            initial[spec["key"]] = value
+    return initial
+
+
+class ApplicationForm(forms.Form):
+    """Project title plus one field per item form field. ``editable`` limits which facts may change (during
+    a correction only those the notice lists)."""
+
+    project_title = forms.CharField(
+        label=_("项目/作品名称"),
+        max_length=200,
+        help_text=_("与备案或立项文件上的名称一致，例如 电影《江津往事》"),
+        error_messages={"required": _("请填写项目或作品名称。")},
+    )
+
+    def __init__(self, *args, item, editable: set[str] | None = None, title_editable: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.item = item
+        self.fact_keys: list[str] = []
+        for spec in item.form_fields or []:
+            field = _field_for(spec)
+            if field.required:
+                field.error_messages["required"] = _("请填写“%(label)s”。") % {"label": field.label}
+            if editable is not None and spec["key"] not in editable:
+                field.disabled = True
+                field.required = False
+            self.fields[spec["key"]] = field
+            self.fact_keys.append(spec["key"])
+        if not title_editable:
+            self.fields["project_title"].disabled = True
+            self.fields["project_title"].required = False
+
+    def fact_fields(self):
+        return [self[key] for key in self.fact_keys]
+
+    def facts(self, *, only_enabled: bool = True) -> dict[str, Any]:
+        """Cleaned facts as JSON-able values (Decimals as plain strings, no separators)."""
+        out = {}
+        for key in self.fact_keys:
+            if only_enabled and self.fields[key].disabled:
+                continue
+            value = self.cleaned_data.get(key)
+            if isinstance(value, Decimal):
+                value = format(value, "f")
+            elif hasattr(value, "isoformat"):
+                value = value.isoformat()
+            out[key] = value
+        return out
+
+
+class StartForm(forms.Form):
+    """Which company applies (only asked when the user belongs to more than one) and which round."""
+
+    company = forms.ModelChoiceField(label=_("申报单位"), queryset=None, empty_label=None)
+    round = forms.ModelChoiceField(label=_("申报批次"), queryset=None, empty_label=None)
+
+    def __init__(self, *args, companies, rounds, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["company"].queryset = companies
+        self.fields["round"].queryset = rounds
+
+
+def accept_attribute(accepted_types: list[str]) -> str:
+    exts = [e for kind in accepted_types or UPLOAD_EXTENSIONS for e in UPLOAD_EXTENSIONS.get(kind, [])]
+    return ",".join(exts)
+
+
+class MaterialForm(forms.Form):
+    file = forms.FileField(
+        label=_("选择文件"),
+        error_messages={"required": _("请选择要上传的文件。"), "empty": _("文件是空的，请重新选择。")},
+    )
+
+
+class SubmitForm(forms.Form):
+    pledge = forms.BooleanField(
+        label=_(
+            "本单位承诺：所填信息和所附材料真实、准确、完整，如有虚假，自愿承担相应法律责任，并接受追回资金、五年内禁止申报的处理。"
+        ),
+        error_messages={"required": _("请阅读并勾选诚信承诺，再提交申报。")},
+    )
+
+
+class ConfirmForm(forms.Form):
+    comment = forms.CharField(label=_("说明（可选）"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TransitionForm(forms.Form):
+    """The fields one transition needs, derived from its row of the workflow table."""
+
+    def __init__(self, *args, spec: workflow.Transition, application, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.spec = spec
+        prefix_id = f"t-{spec.key}"
+        self.auto_id = prefix_id + "-%s"
+        if spec.key == "request_correction":
+            choices = [(f"material:{m['key']}", m.get("label") or m["key"]) for m in application.item.materials or []]
+            choices += [
+                (f"fact:{f['key']}", _("申报数据：%(label)s") % {"label": f.get("label") or f["key"]})
+                for f in application.item.form_fields or []
+            ]
+            self.fields["items"] = forms.MultipleChoiceField(
+                label=_("需要补正的材料或数据（可多选）"),
+                choices=choices,
+                widget=forms.CheckboxSelectMultiple,
+                error_messages={"required": _("请至少勾选一项需要补正的材料或数据。")},
+            )
+            self.fields["deadline"] = forms.DateField(
+                label=_("补正期限"),
+                required=False,
+                widget=forms.DateInput(attrs={"type": "date"}),
+                help_text=_("留空按10个工作日计算。"),
+            )
+        if spec.amount and spec.key not in ("claw_back",):
+            default = {
+                "reviewed_amount": application.computed_amount,
+                "approved_amount": application.reviewed_amount,
+                "disbursed_amount": application.remaining_to_disburse,
+            }.get(spec.amount)
+            self.fields["amount"] = DecimalTextField(
+                label={
+                    "reviewed_amount": _("初审金额（元）"),
+                    "approved_amount": _("批准金额（元）"),
+                    "disbursed_amount": _("本次拨付金额（元）"),
+                }.get(spec.amount, _("金额（元）")),
+                money=True,
+                initial=default,
+                error_messages={"required": _("请填写金额（元）。")},
+            )
+        elif spec.key == "claw_back":
+            self.fields["amount"] = DecimalTextField(label=_("追回金额（元）"), money=True, required=False)
+        if spec.key in ("disburse",):
+            self.fields["paid_on"] = forms.DateField(
+                label=_("拨付日期"),
+                widget=forms.DateInput(attrs={"type": "date"}),
+                error_messages={"required": _("请填写拨付日期。"), "invalid": _("请按 2026-01-31 的格式填写日期。")},
+            )
+            self.fields["voucher_number"] = forms.CharField(
+                label=_("凭证号"), max_length=60, error_messages={"required": _("请填写付款凭证号。")}
+            )
+        self.fields["comment"] = forms.CharField(
+            label=_("理由或说明") if spec.comment_required else _("说明（可选）"),
+            required=spec.comment_required,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            error_messages={"required": _("办理这一步必须写明理由，请填写。")},
+        )
+
+    def service_data(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        if "items" in data:
+            note = data.get("comment", "")
+            data["items"] = [
+                {
+                    "kind": value.split(":", 1)[0],
+                    "key": value.split(":", 1)[1],
+                    "problem": CorrectionItem.Problem.FAULTY,
+                    "note": note[:500],
+                }
+                for value in data["items"]
+            ]
+            if data.get("deadline") is None:
+                data.pop("deadline", None)
+        if data.get("amount") is None:
+            data.pop("amount", None)
+        return data
+
+
+class OpinionForm(forms.Form):
+    opinion = forms.ChoiceField(
+        label=_("评审意见"),
+        choices=ExpertAssignment.Opinion.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择评审意见。")},
+    )
+    score = DecimalTextField(label=_("评分（0–100）"), error_messages={"required": _("请填写评分（0 到 100）。")})
+    suggested_amount = DecimalTextField(
+        label=_("建议金额（元）"), money=True, required=False, help_text=_("选择“同意但核减”时必填。")
+    )
+    comment = forms.CharField(
+        label=_("意见说明"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("核减或不同意时必须写明理由。"),
+    )
+
+
+def experts_queryset():
+    return get_user_model().objects.filter(groups__name="expert", is_active=True).order_by("username").distinct()
+
+
+class ExpertChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.username
+
+
+class AssignExpertsForm(forms.Form):
+    experts = ExpertChoiceField(
+        label=_("评审专家"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("请至少选择一名评审专家。")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["experts"].queryset = experts_queryset()
+
+
+class ObjectionForm(forms.Form):
+    name = forms.CharField(
+        label=_("真实姓名"),
+        max_length=100,
+        error_messages={"required": _("异议须实名提出，请填写您的真实姓名。")},
+    )
+    contact = forms.CharField(
+        label=_("联系电话或电子邮箱"),
+        max_length=100,
+        error_messages={"required": _("请填写联系电话或电子邮箱，以便核查时与您联系。")},
+    )
+    content = forms.CharField(
+        label=_("异议内容和理由"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("请写明异议的具体内容和理由。")},
+    )
+
+
+class QueueFilterForm(forms.Form):
+    stage = forms.ChoiceField(label=_("阶段"), required=False)
+    item = forms.ChoiceField(label=_("扶持事项"), required=False)
+    round = forms.ChoiceField(label=_("申报批次"), required=False)
+    q = forms.CharField(label=_("案件编号、项目或企业"), required=False)
+    overdue = forms.BooleanField(label=_("仅看已逾期"), required=False)
+    mine = forms.BooleanField(label=_("仅看与我相关"), required=False)
+    all_stages = forms.BooleanField(label=_("包括不需要我办理的案件"), required=False)
+    sort = forms.ChoiceField(
+        label=_("排序"),
+        required=False,
+        choices=[
+            ("due", _("期限由近到远")),
+            ("-submitted", _("提交时间由新到旧")),
+            ("submitted", _("提交时间由旧到新")),
+            ("-amount", _("测算金额由高到低")),
+            ("amount", _("测算金额由低到高")),
+            ("case", _("案件编号")),
+        ],
+    )
+
+    def __init__(self, *args, **kwargs):
+        from policies.models import Round, SupportItem
+
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].choices = [("", _("我的待办阶段"))] + [
+            (s.key, s.label) for s in workflow.STATES if s.key != "draft"
+        ]
+        self.fields["item"].choices = [("", _("全部事项"))] + [
+            (i.code, f"{i.code} {i.name}") for i in SupportItem.objects.order_by("code")
+        ]
+        self.fields["round"].choices = [("", _("全部批次"))] + [
+            (str(r.pk), str(r)) for r in Round.objects.select_related("policy")
+        ]

@@ -1,0 +1,291 @@
+"""Reads behind the portal's pages: queues, case timelines, dashboard figures.
+
+These are page-shaped queries (filters, sorting, sums per stage) built on the workflow table; the rules
+themselves stay in applications.services / applications.rules. When the workflow area grows selectors of
+its own for these, the portal should call those instead.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from applications import workflow
+from applications.models import Application
+from applications.rules import STAFF_ROLES
+from applications.workdays import WorkingCalendar, today
+from companies.models import Membership
+from invest.models import AuditEntry
+from invest.roles import has_role, user_roles
+
+#: Roles that see the reviewer workbench.
+WORKBENCH_ROLES = ("clerk", "reviewer", "expert", "approver", "finance", "manager", "auditor")
+#: Roles that see the manager dashboard.
+DASHBOARD_ROLES = ("manager", "auditor", "approver")
+
+SORTS = {
+    "due": ("due_date", "submitted_at", "id"),
+    "-due": ("-due_date", "-submitted_at", "-id"),
+    "submitted": ("submitted_at", "id"),
+    "-submitted": ("-submitted_at", "-id"),
+    "amount": ("computed_amount", "id"),
+    "-amount": ("-computed_amount", "-id"),
+    "case": ("case_number",),
+    "-case": ("-case_number",),
+}
+
+
+def member_company_ids(user) -> list[int]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        Membership.objects.filter(user=user, status=Membership.Status.CONFIRMED).values_list("company_id", flat=True)
+    )
+
+
+def cases_of_applicant(user) -> QuerySet[Application]:
+    return Application.objects.filter(company_id__in=member_company_ids(user)).select_related(
+        "company", "item", "round"
+    )
+
+
+def visible_cases(user) -> QuerySet[Application]:
+    """Every case the user may open in the workbench: the office sees all, experts their assignments."""
+    qs = Application.objects.select_related("company", "item", "round")
+    if has_role(user, *STAFF_ROLES):
+        return qs
+    if has_role(user, "expert"):
+        return qs.filter(expert_assignments__expert=user).distinct()
+    return qs.none()
+
+
+def queue_states(user) -> list[str]:
+    """The stages in which this user's roles have work (derived from the workflow table)."""
+    roles = user_roles(user)
+    return [s.key for s in workflow.STATES if workflow.roles_acting_in(s.key) & roles]
+
+
+@dataclass
+class QueueFilters:
+    stage: str = ""
+    item: str = ""
+    round: str = ""
+    overdue: bool = False
+    mine: bool = False
+    all_stages: bool = False
+    q: str = ""
+    sort: str = "due"
+
+
+def overdue_q(on: date | None = None) -> Q:
+    on = on or today()
+    return Q(due_date__lt=on) & ~Q(state__in=workflow.TERMINAL_STATES) | Q(overdue_since__isnull=False)
+
+
+def queue(user, filters: QueueFilters) -> QuerySet[Application]:
+    qs = visible_cases(user)
+    if filters.stage:
+        qs = qs.filter(state=filters.stage)
+    elif not filters.all_stages:
+        states = queue_states(user)
+        if has_role(user, "expert") and not has_role(user, *STAFF_ROLES):
+            qs = qs.filter(
+                state="expert_review", expert_assignments__expert=user, expert_assignments__answered_at__isnull=True
+            )
+        else:
+            qs = qs.filter(state__in=states)
+    else:
+        qs = qs.exclude(state="draft")
+    if filters.item:
+        qs = qs.filter(item__code=filters.item)
+    if filters.round:
+        qs = qs.filter(round_id=filters.round) if str(filters.round).isdigit() else qs.none()
+    if filters.overdue:
+        qs = qs.filter(overdue_q())
+    if filters.mine:
+        acted = AuditEntry.objects.filter(actor=user, target_type="applications.application").values("target_id")
+        qs = qs.filter(Q(expert_assignments__expert=user) | Q(pk__in=[int(t["target_id"]) for t in acted])).distinct()
+    if filters.q:
+        qs = qs.filter(
+            Q(case_number__icontains=filters.q)
+            | Q(project_title__icontains=filters.q)
+            | Q(company__name__icontains=filters.q)
+        )
+    return qs.order_by(*SORTS.get(filters.sort, SORTS["due"]))
+
+
+# --- timeline ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    at: Any
+    title: str
+    actor: str
+    role: str
+    reason: str
+    state: str
+
+
+def timeline(application: Application, *, for_applicant: bool = False) -> list[TimelineEntry]:
+    """The case's audit trail, as people read it. Applicants see who acted by role, not by name."""
+    from django.conf import settings
+
+    entries = (
+        AuditEntry.objects.filter(target_type="applications.application", target_id=str(application.pk))
+        .select_related("actor")
+        .order_by("at", "id")
+    )
+    labels = {f"case.{t.key}": t.label for t in workflow.TRANSITIONS}
+    from django.utils.translation import gettext as _
+
+    labels.update(
+        {
+            "case.create": _("创建申报草稿"),
+            "case.update": _("保存申报表"),
+            "case.material": _("上传材料"),
+            "case.assign_expert": _("指派评审专家"),
+            "case.expert_opinion": _("专家提交评审意见"),
+        }
+    )
+    out = []
+    for e in entries:
+        if for_applicant and e.action in ("case.assign_expert", "case.expert_opinion"):
+            continue
+        role = str(settings.ROLES.get(e.actor_role, "")) if e.actor_role else ""
+        if e.actor_role == "system":
+            role = _("系统")
+        actor = (
+            ""
+            if for_applicant and e.actor_role != "applicant"
+            else ((e.actor.get_full_name() or e.actor.username) if e.actor else "")
+        )
+        state = (e.after or {}).get("state", "") if isinstance(e.after, dict) else ""
+        out.append(
+            TimelineEntry(
+                at=e.at,
+                title=str(labels.get(e.action, e.action)),
+                actor=actor,
+                role=role,
+                reason=e.reason,
+                state=str(workflow.STATE_BY_KEY[state].label) if state in workflow.STATE_BY_KEY else "",
+            )
+        )
+    return out
+
+
+# --- dashboard --------------------------------------------------------------------------------------------
+
+
+def cases_per_stage(qs: QuerySet[Application]) -> list[dict[str, Any]]:
+    counts = dict(qs.values_list("state").annotate(n=Count("id")))
+    return [{"key": s.key, "label": s.label, "count": counts.get(s.key, 0)} for s in workflow.STATES]
+
+
+def cases_per_item(qs: QuerySet[Application]) -> list[dict[str, Any]]:
+    rows = (
+        qs.values("item__code", "item__name")
+        .annotate(n=Count("id"), approved=Sum("approved_amount", filter=Q(state__in=workflow.COMMITTED_STATES)))
+        .order_by("item__code")
+    )
+    return [
+        {"code": r["item__code"], "name": r["item__name"], "count": r["n"], "approved": r["approved"] or Decimal("0")}
+        for r in rows
+    ]
+
+
+def round_budgets() -> list[dict[str, Any]]:
+    from policies.models import Round
+
+    out = []
+    for rnd in Round.objects.select_related("policy").order_by("-year", "name"):
+        sums = Application.objects.filter(round=rnd).aggregate(
+            approved=Sum("approved_amount", filter=Q(state__in=workflow.COMMITTED_STATES)),
+            disbursed=Sum("disbursed_amount"),
+        )
+        approved, disbursed = sums["approved"] or Decimal("0"), sums["disbursed"] or Decimal("0")
+        budget = rnd.budget or Decimal("0")
+        out.append(
+            {
+                "round": rnd,
+                "budget": budget,
+                "approved": approved,
+                "disbursed": disbursed,
+                "left": budget - approved,
+                "approved_pct": _pct(approved, budget),
+                "disbursed_pct": _pct(disbursed, budget),
+            }
+        )
+    return out
+
+
+def _pct(part: Decimal, whole: Decimal) -> float:
+    if not whole:
+        return 0.0
+    return float(min(Decimal("100"), part * 100 / whole))
+
+
+def average_working_days_per_stage(qs: QuerySet[Application]) -> list[dict[str, Any]]:
+    """How long cases stayed in each stage, in working days, from the audit trail's state changes."""
+    ids = [str(pk) for pk in qs.values_list("pk", flat=True)]
+    entries = (
+        AuditEntry.objects.filter(target_type="applications.application", target_id__in=ids)
+        .filter(action__in=[f"case.{t.key}" for t in workflow.TRANSITIONS])
+        .order_by("target_id", "at", "id")
+        .values_list("target_id", "at", "before", "after")
+    )
+    calendar = WorkingCalendar()
+    spans: dict[str, list[int]] = defaultdict(list)
+    last: dict[str, tuple[str, date]] = {}
+    for target_id, at, before, after in entries:
+        day = at.date()
+        source = (before or {}).get("state") if isinstance(before, dict) else None
+        target = (after or {}).get("state") if isinstance(after, dict) else None
+        if target_id in last and source:
+            state, since = last[target_id]
+            if state == source and source != "draft":
+                spans[source].append(calendar.working_days_between(since, day))
+        if target:
+            last[target_id] = (target, day)
+    out = []
+    for s in workflow.STATES:
+        values = spans.get(s.key)
+        if values:
+            out.append({"key": s.key, "label": s.label, "days": sum(values) / len(values), "n": len(values)})
+    return out
+
+
+def overdue_cases(qs: QuerySet[Application]) -> QuerySet[Application]:
+    return qs.filter(overdue_q()).order_by("due_date")
+
+
+def bar_chart(rows: list[dict[str, Any]], value_key: str, label_key: str = "label", *, width: int = 560) -> dict:
+    """Geometry of a horizontal bar chart drawn as inline SVG by the template (no script, no inline style)."""
+    row_h, label_w, value_w = 28, 170, 90
+    bar_w = width - label_w - value_w
+    peak = max((float(r[value_key]) for r in rows), default=0) or 1.0
+    bars = []
+    for i, r in enumerate(rows):
+        value = float(r[value_key])
+        bars.append(
+            {
+                "y": i * row_h,
+                "text_y": i * row_h + 18,
+                "w": max(1.0, round(bar_w * value / peak, 1)) if value else 0,
+                "label": r[label_key],
+                "value": r[value_key],
+            }
+        )
+    return {
+        "bars": bars,
+        "height": max(row_h, len(rows) * row_h),
+        "width": width,
+        "label_w": label_w,
+        "bar_x": label_w,
+        "value_x": width - 4,
+    }
