@@ -20,3 +20,15 @@ def companies_visible_to(user) -> QuerySet[Company]:
 
 def can_see_bank_account(user) -> bool:
     return user.is_superuser or has_role(user, "finance", "manager")
+
+
+def memberships_of(user) -> QuerySet[Membership]:
+    """A user's memberships, confirmed and pending, for the "my companies" page."""
+    return Membership.objects.filter(user=user).select_related("company").order_by("status", "company__name")
+
+
+def can_edit_profile(user, company: Company) -> bool:
+    """Confirmed members and managers edit a company's contact and bank details."""
+    if user.is_superuser or has_role(user, "manager"):
+        return True
+    return Membership.objects.filter(user=user, company=company, status=Membership.Status.CONFIRMED).exists()

@@ -81,7 +81,7 @@ class CreditCodeValidator:
     def __call__(self, value: str) -> None:
         found = problems(normalize(value))
         if found:
-            raise ValidationError(found, code=self.code)
+            raise ValidationError([ValidationError(message, code=self.code) for message in found])
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, CreditCodeValidator)

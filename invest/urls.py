@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("companies.account_urls")),
     path("admin/", admin.site.urls),
     path("companies/", include("companies.urls")),
     path("investment/", include("companies.investment.urls")),

@@ -76,7 +76,9 @@ class Command(BaseCommand):
             )
         elif options["dry_run"]:
             self.stderr.write("试运行：未写入数据库。")
+        self.stderr.flush()
         self.stdout.write(json.dumps(report.counts(), ensure_ascii=False))
+        self.stdout.flush()
         refused = bool(report.file_error) or (report.invalid and not options["skip_invalid"])
         if refused:
             sys.exit(1)
