@@ -168,3 +168,26 @@ def test_a_refused_transition_issues_no_document_and_uses_no_number(roles):
     other = DocCaseFactory(pending_decision=True)
     perform(other, "reject", UserFactory(roles=["approver"]), comment="不符合条件。")
     assert only_document(other, DocumentKind.REJECTION_DECISION).sequence == 1
+
+
+@pytest.mark.django_db
+def test_an_upheld_objection_revokes_the_approval_and_issues_a_rejection(roles):
+    app = DocCaseFactory(pending_decision=True)
+    perform(app, "approve", UserFactory(roles=["approver"]), amount=Decimal("1000000.00"))
+    perform(app, "file_objection", None, name="张三", contact="13800000000", comment="该片票房数据造假。")
+    perform(app, "uphold_objection", UserFactory(roles=["approver"]), comment="经核查，票房数据不实。")
+    assert only_document(app, DocumentKind.APPROVAL_DECISION).status == DocumentStatus.REVOKED
+    rejection = only_document(app, DocumentKind.REJECTION_DECISION)
+    assert rejection.context["reason"] == "经核查，票房数据不实。"
+    assert rejection.sequence == 2  # decisions share one series
+
+
+@pytest.mark.django_db
+def test_render_pending_renders_documents_left_without_a_file():
+    from django.core.management import call_command
+
+    from tests.factories.documents import DocumentFactory
+
+    documents = [DocumentFactory(application=DocCaseFactory(approved=True)) for _ in range(2)]
+    call_command("render_document", "pending")
+    assert all(Document.objects.get(pk=d.pk).is_rendered for d in documents)

@@ -14,15 +14,26 @@ from applications.documents.models import new_verification_code
 
 
 class Command(BaseCommand):
-    help = "Render a document type to PDF (or HTML with --html) with sample data; nothing is stored or numbered."
+    help = (
+        "Render a document type to PDF (or HTML with --html) with sample data; nothing is stored or numbered. "
+        "`render_document pending` renders issued documents that have no PDF yet."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=DocumentKind.values, help="document type key")
-        parser.add_argument("--sample", action="store_true", help="use the built-in sample case (required for now)")
-        parser.add_argument("--out", required=True, help="output file, e.g. decision.pdf")
+        parser.add_argument("kind", choices=[*DocumentKind.values, "pending"], help="document type key, or 'pending'")
+        parser.add_argument("--sample", action="store_true", help="use the built-in sample case")
+        parser.add_argument("--out", help="output file, e.g. decision.pdf")
         parser.add_argument("--html", action="store_true", help="write the HTML instead of the PDF")
 
-    def handle(self, *args, kind: str, sample: bool, out: str, html: bool, **options):
+    def handle(self, *args, kind: str, sample: bool, out: str | None, html: bool, **options):
+        if kind == "pending":
+            # After a queue outage: render every issued document that has no file yet (each at most once).
+            from applications.documents.services import render_pending_documents
+
+            self.stdout.write(f"rendered {render_pending_documents()} document(s)")
+            return
+        if not out:
+            raise CommandError("--out FILE is required.")
         if not sample:
             raise CommandError("Only --sample is supported: issued documents are rendered by the task queue.")
         today: dt.date = timezone.localdate()
