@@ -289,5 +289,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"CaseStateEnum": "applications.workflow.STATE_KEYS"},
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStateEnum": "applications.workflow.STATE_KEYS",
+        "DocumentKindEnum": "applications.documents.constants.DocumentKind",
+    },
 }

@@ -65,8 +65,10 @@ def api() -> RecordingClient:
 
 
 def client_for(user) -> RecordingClient:
+    """A client signed in as `user` (anonymous for None)."""
     client = RecordingClient()
-    client.force_authenticate(user)
+    if user is not None:
+        client.force_authenticate(user)
     return client
 
 

@@ -114,6 +114,15 @@ def test_one_case_through_the_whole_workflow(
     assert paid.json()["state"] == "disbursed" and paid.json()["disbursed_amount"] == "170000.00"
     assert staff["manager"].post(f"{url}/transitions/archive/", {}, format="json").json()["state"] == "archived"
 
+    # The documents the case produced, each verifiable by anyone from its printed code.
+    documents = applicant_api.get(f"{url}/documents/").json()["results"]
+    kinds = [d["kind"] for d in documents]
+    assert kinds[:2] == ["acceptance_notice", "approval_decision"]
+    assert set(kinds[2:]) == {"disbursement_notice"}
+    decision = documents[1]
+    verified = client_for(None).get(f"/api/v1/verify/{decision['verification_code']}").json()
+    assert verified["number"] == decision["number"] and verified["valid"] is True
+
     # The timeline tells the story; the applicant does not see the expert review's internals.
     timeline = applicant_api.get(f"{url}/timeline/", {"page_size": 100}).json()["results"]
     steps = [row["action"] for row in timeline if row["from_state"]]
