@@ -13,6 +13,8 @@ from typing import Any
 
 from axes.backends import AxesStandaloneBackend
 from axes.helpers import get_cool_off, get_failure_limit
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +33,24 @@ class AxesBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def axes_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
+    """The user name axes counts failures under, cut to the longest real user name (AXES_USERNAME_CALLABLE).
+
+    The login form hands axes whatever was typed; a 10,000-character "user name" would not fit axes' own
+    255-character column and PostgreSQL would answer the login with a server error. No real account has a
+    longer name than the user model allows, so cutting there never merges two real accounts.
+    """
+    field = settings.AXES_USERNAME_FORM_FIELD
+    if credentials:
+        username = credentials.get(field)
+    else:
+        username = getattr(request, "data", request.POST).get(field)
+    if username is None:
+        return None
+    limit = get_user_model()._meta.get_field(get_user_model().USERNAME_FIELD).max_length or 150
+    return str(username).replace("\x00", "")[:limit]
 
 
 def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None):

@@ -199,6 +199,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "invest.security.lockout_response"
+AXES_USERNAME_CALLABLE = "invest.security.axes_username"
 AXES_COOLOFF_MESSAGE = _("登录失败次数过多，登录已暂时锁定。请稍后再试，或联系管理员。")
 
 # Content Security Policy (django-csp 4): only this server's own scripts, styles, images and fonts; no

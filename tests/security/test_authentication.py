@@ -98,6 +98,19 @@ class TestLoginLockout:
         assert "分钟后再试" in response.json()["detail"]
         assert api_login(PASSWORD).status_code == 429
 
+    def test_absurd_user_name_user_agent_and_path_do_not_break_the_login(self, client, reviewer):
+        """Axes stores them in 255-character columns; PostgreSQL refuses longer values with a server error."""
+        for _ in range(5):
+            response = fail(client, username="x" * 10000, HTTP_USER_AGENT="A" * 5000)
+        assert response.status_code == 429
+        response = client.post(
+            "/accounts/login/?" + "q=" * 3000,
+            {"username": "reviewer1", "password": "wrong"},
+            HTTP_USER_AGENT="B" * 5000,
+        )
+        assert response.status_code == 200
+        assert AccessAttempt.objects.filter(username="x" * 150).exists()
+
     def test_test_client_login_without_a_request_still_works(self, client, reviewer):
         assert client.login(username="reviewer1", password=PASSWORD)
         assert not client.login(username="reviewer1", password="wrong-password")
