@@ -119,6 +119,9 @@ class _CompanyFileFormat(Format):
     extension = ""
     content_type = ""
 
+    def __init__(self, encoding=None):
+        self.encoding = encoding  # accepted because the admin passes it; the content decides
+
     def get_title(self):
         return self.extension
 
