@@ -17,6 +17,8 @@ def _portal_settings(settings, tmp_path):
     }
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.CLAMAV_SOCKET = ""
+    # Users are created in every test; the production hasher would make the suite crawl.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

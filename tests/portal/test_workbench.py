@@ -1,0 +1,188 @@
+"""Reviewer workbench through the test client: queues per role, filters, the case page's actions, bulk actions."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from applications.models import Application, ExpertAssignment, NoticeBatch
+from tests.factories.applications import ApplicationFactory, CaseItemFactory
+from tests.factories.companies import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_queue_per_role_shows_only_cases_waiting_for_that_role(client, staff, member, case_of):
+    submitted = case_of(member, submitted=True)
+    accepted = case_of(member, accepted=True)
+    pending = case_of(member, pending_decision=True)
+    client.force_login(staff["clerk"])
+    text = client.get(reverse("portal:workbench")).text
+    assert submitted.case_number in text and accepted.case_number not in text and pending.case_number not in text
+    client.force_login(staff["approver"])
+    text = client.get(reverse("portal:workbench")).text
+    assert pending.case_number in text and submitted.case_number not in text
+    client.force_login(staff["reviewer"])
+    text = client.get(reverse("portal:workbench")).text
+    assert accepted.case_number in text and pending.case_number not in text
+
+
+def test_queue_filters_and_sorting(client, staff, member, case_of, open_round):
+    late = case_of(member, submitted=True, due_date=timezone.localdate() - timedelta(days=3))
+    soon = case_of(member, submitted=True)
+    other_item = ApplicationFactory(company=member.company, item=CaseItemFactory(code="T-OTHER-9"), submitted=True)
+    client.force_login(staff["clerk"])
+    url = reverse("portal:workbench")
+    overdue = client.get(url, {"overdue": "on"}).text
+    assert late.case_number in overdue and soon.case_number not in overdue
+    by_item = client.get(url, {"item": "T-OTHER-9"}).text
+    assert other_item.case_number in by_item and late.case_number not in by_item
+    by_round = client.get(url, {"round": open_round.pk}).text
+    assert late.case_number in by_round and other_item.case_number not in by_round
+    ordered = client.get(url, {"sort": "due"}).text
+    assert ordered.index(late.case_number) < ordered.index(soon.case_number)
+    stage = client.get(url, {"stage": "accepted"}).text
+    assert late.case_number not in stage
+
+
+def test_assigned_to_me_filter_for_experts(client, staff, member, case_of):
+    mine = case_of(member, in_expert_review=True)
+    ExpertAssignment.objects.create(application=mine, expert=staff["expert"])
+    not_mine = case_of(member, in_expert_review=True)
+    client.force_login(staff["expert"])
+    text = client.get(reverse("portal:workbench"), {"mine": "on"}).text
+    assert mine.case_number in text and not_mine.case_number not in text
+    # An expert cannot open a case they are not assigned to.
+    assert client.get(reverse("portal:staff_case", args=[not_mine.pk])).status_code == 404
+    assert client.get(reverse("portal:staff_case", args=[mine.pk])).status_code == 200
+
+
+def test_case_page_offers_only_allowed_actions_and_says_what_happens(client, staff, member, case_of):
+    app = case_of(member, submitted=True)
+    client.force_login(staff["clerk"])
+    text = client.get(reverse("portal:staff_case", args=[app.pk])).text
+    for key in ("accept", "request_correction", "not_accept"):
+        assert reverse("portal:staff_act", args=[app.pk, key]) in text
+    assert reverse("portal:staff_act", args=[app.pk, "approve"]) not in text
+    assert "系统将签发《受理通知书》" in text
+    assert "受理期限" in text  # the deadline in the stage bar
+    client.force_login(staff["approver"])
+    text = client.get(reverse("portal:staff_case", args=[app.pk])).text
+    assert reverse("portal:staff_act", args=[app.pk, "accept"]) not in text
+    assert "您当前没有可办理的操作" in text
+
+
+def test_refusal_is_shown_with_its_reason(client, staff, member, case_of):
+    app = case_of(member, in_preliminary_review=True)
+    client.force_login(staff["reviewer"])
+    page = client.get(reverse("portal:staff_case", args=[app.pk])).text
+    assert "请先为本案件指定至少一名评审专家" in page  # send_to_experts refused with why
+    response = client.post(
+        reverse("portal:staff_act", args=[app.pk, "send_to_experts"]), {"amount": "200,000.00", "comment": ""}
+    )
+    assert response.status_code == 409
+    assert "请先为本案件指定至少一名评审专家" in response.text
+    app.refresh_from_db()
+    assert app.state == "preliminary_review"
+
+
+def test_comment_required_error_next_to_field(client, staff, member, case_of):
+    app = case_of(member, submitted=True)
+    client.force_login(staff["clerk"])
+    response = client.post(reverse("portal:staff_act", args=[app.pk, "not_accept"]), {"comment": ""})
+    assert response.status_code == 400
+    assert "办理这一步必须写明理由" in response.text
+
+
+def test_reviewer_reduces_amount_then_sends_to_experts(client, staff, member, case_of):
+    app = case_of(member, in_preliminary_review=True)
+    client.force_login(staff["reviewer"])
+    client.post(reverse("portal:staff_assign", args=[app.pk]), {"experts": [staff["expert"].pk]})
+    too_high = client.post(reverse("portal:staff_act", args=[app.pk, "send_to_experts"]), {"amount": "200000"})
+    assert too_high.status_code == 409 and "初审金额不能高于测算金额" in too_high.text
+    ok = client.post(
+        reverse("portal:staff_act", args=[app.pk, "send_to_experts"]), {"amount": "80,000", "comment": "发票核减"}
+    )
+    assert ok.status_code == 302
+    app.refresh_from_db()
+    assert app.state == "expert_review" and app.reviewed_amount == Decimal("80000.00")
+    client.force_login(staff["expert"])
+    response = client.post(
+        reverse("portal:staff_opinion", args=[app.pk]), {"opinion": "support", "score": "88", "comment": ""}
+    )
+    assert response.status_code == 302
+    app.refresh_from_db()
+    assert app.state == "pending_decision"
+
+
+def test_bulk_assign_experts(client, staff, member, case_of):
+    cases = [case_of(member, in_preliminary_review=True) for _ in range(3)]
+    client.force_login(staff["reviewer"])
+    response = client.post(
+        reverse("portal:bulk"),
+        {"action": "assign", "cases": [c.pk for c in cases], "experts": [staff["expert"].pk]},
+    )
+    assert response.status_code == 302
+    assert ExpertAssignment.objects.filter(expert=staff["expert"]).count() == 3
+
+
+def test_bulk_approve_starts_one_notice_batch_and_shows_progress(
+    client, staff, member, case_of, django_capture_on_commit_callbacks
+):
+    cases = [case_of(member, pending_decision=True) for _ in range(2)]
+    client.force_login(staff["approver"])
+    with django_capture_on_commit_callbacks() as rendering:
+        response = client.post(
+            reverse("portal:bulk"), {"action": "approve", "cases": [c.pk for c in cases], "title": "2026年第一批公示"}
+        )
+    batch = NoticeBatch.objects.get()
+    polling = client.get(response.url, headers={"HX-Request": "true"})
+    # Before the documents are rendered the fragment keeps polling and says how far it is.
+    assert "已生成 0 / 3 份" in polling.text and 'hx-trigger="every 2s"' in polling.text
+    for callback in rendering:
+        callback()
+    assert response.status_code == 302 and response.url == reverse("portal:batch", args=[batch.pk])
+    assert set(Application.objects.values_list("state", flat=True)) == {"public_notice"}
+    page = client.get(response.url)
+    assert "2026年第一批公示" in page.text
+    fragment = client.get(response.url, headers={"HX-Request": "true"})
+    # Immediate task backend: the list and both decisions are rendered, so the fragment stops polling.
+    assert "已生成 3 / 3 份" in fragment.text
+    assert "hx-trigger" not in fragment.text
+
+
+def test_bulk_approve_refuses_whole_batch_naming_the_case(client, staff, member, case_of):
+    ok = case_of(member, pending_decision=True)
+    wrong = case_of(member, accepted=True)
+    client.force_login(staff["approver"])
+    response = client.post(reverse("portal:bulk"), {"action": "approve", "cases": [ok.pk, wrong.pk]}, follow=True)
+    assert wrong.case_number in response.text
+    ok.refresh_from_db()
+    assert ok.state == "pending_decision" and not NoticeBatch.objects.exists()
+
+
+def test_bulk_actions_refused_for_other_roles(client, staff, member, case_of):
+    app = case_of(member, pending_decision=True)
+    client.force_login(staff["clerk"])
+    assert client.post(reverse("portal:bulk"), {"action": "approve", "cases": [app.pk]}).status_code == 403
+    applicant = MembershipFactory(company=member.company).user
+    client.force_login(applicant)
+    assert client.get(reverse("portal:workbench")).status_code == 403
+    assert client.get(reverse("portal:staff_case", args=[app.pk])).status_code == 403
+
+
+def test_material_preview_is_inline_for_staff(client, staff, member, case_of):
+    from applications import services
+
+    from .conftest import pdf_file
+
+    app = case_of(member)
+    material = services.add_material(app, member.user, key="licence", uploaded_file=pdf_file())
+    client.force_login(staff["clerk"])
+    response = client.get(reverse("portal:material", args=[material.pk]), {"inline": "1"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("inline")
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
