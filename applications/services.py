@@ -196,7 +196,7 @@ def perform(application: Application, transition: str, actor, **data: Any) -> Ap
         with transaction.atomic():
             _lock_parents(spec, [application])
             locked = (
-                Application.objects.select_for_update()
+                Application.objects.select_for_update(of=("self",))
                 .select_related("company", "item", "round")
                 .get(pk=application.pk)
             )
@@ -874,7 +874,7 @@ def update_draft(
     """Edit a draft; during a correction only the facts the correction notice names may change."""
     user = _actor_user(actor)
     with transaction.atomic():
-        app = Application.objects.select_for_update().select_related("company").get(pk=application.pk)
+        app = Application.objects.select_for_update(of=("self",)).select_related("company").get(pk=application.pk)
         _require_member(user, app.company)
         if app.state == "correction_requested":
             if project_title is not None or requested_amount is not None:
@@ -931,7 +931,7 @@ def add_material(application: Application, actor, *, key: str, uploaded_file) ->
 
     user = _actor_user(actor)
     with transaction.atomic():
-        app = Application.objects.select_for_update().select_related("company", "item").get(pk=application.pk)
+        app = Application.objects.select_for_update(of=("self",)).select_related("company", "item").get(pk=application.pk)
         _require_member(user, app.company)
         specs = {m["key"]: m for m in (app.item.materials or [])}
         if key not in specs:

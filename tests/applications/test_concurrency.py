@@ -1,0 +1,110 @@
+"""Row locks under real concurrency (PostgreSQL only: SQLite serialises writers, so it proves nothing there)."""
+
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+from django.db import connection, connections
+
+from applications.models import Application
+from applications.services import TransitionRefused, perform
+from applications.signals import case_transitioned
+from tests.factories.applications import ApplicationFactory, CaseItemFactory, CaseRoundFactory
+from tests.factories.companies import UserFactory
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("row-lock concurrency needs PostgreSQL")
+
+
+def run_simultaneously(actions):
+    """Run each action in its own thread and database connection, all released at once; collect outcomes."""
+    barrier = threading.Barrier(len(actions))
+    outcomes = [None] * len(actions)
+
+    def worker(i, action):
+        try:
+            prepared = action["prepare"]()
+            barrier.wait(timeout=30)
+            action["run"](prepared)
+            outcomes[i] = "ok"
+        except TransitionRefused as exc:
+            outcomes[i] = exc.code
+        except Exception as exc:  # noqa: BLE001 - reported as the outcome so the test shows it
+            outcomes[i] = f"error: {exc!r}"
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate(actions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return outcomes
+
+
+@pytest.fixture
+def slow_transitions():
+    """Keep each transition's transaction open a little after its checks, so simultaneous ones truly overlap
+    (without the locks, every one of them would pass its checks before any committed)."""
+
+    def slow_down(sender, **kwargs):
+        time.sleep(0.2)
+
+    case_transitioned.connect(slow_down, weak=False)
+    yield
+    case_transitioned.disconnect(slow_down)
+
+
+def test_two_clerks_deciding_one_case_at_once_exactly_one_succeeds(slow_transitions):
+    app = ApplicationFactory(submitted=True)
+    clerks = [UserFactory(roles=["clerk"]), UserFactory(roles=["clerk"])]
+    outcomes = run_simultaneously(
+        [
+            {
+                "prepare": lambda: Application.objects.get(pk=app.pk),
+                "run": lambda seen: perform(seen, "accept", clerks[0]),
+            },
+            {
+                "prepare": lambda: Application.objects.get(pk=app.pk),
+                "run": lambda seen: perform(seen, "not_accept", clerks[1], comment="材料不全"),
+            },
+        ]
+    )
+    assert sorted(outcomes) == ["changed_under_you", "ok"]
+    app.refresh_from_db()
+    assert app.state in ("accepted", "not_accepted")
+    from invest.models import AuditEntry
+
+    assert AuditEntry.objects.filter(target_type="applications.application", target_id=str(app.pk)).count() == 1
+
+
+def test_twenty_simultaneous_approvals_never_exceed_the_round_budget(slow_transitions):
+    rnd = CaseRoundFactory(budget=Decimal("1000000.00"))
+    item = CaseItemFactory(policy=rnd.policy)
+    cases = [
+        ApplicationFactory(pending_decision=True, item=item, round=rnd, reviewed_amount=Decimal("100000.00"))
+        for _ in range(20)
+    ]
+    approver = UserFactory(roles=["approver"])
+
+    def approve(pk):
+        return {
+            "prepare": lambda: Application.objects.get(pk=pk),
+            "run": lambda seen: perform(seen, "approve", approver, amount="100000"),
+        }
+
+    outcomes = run_simultaneously([approve(app.pk) for app in cases])
+    assert outcomes.count("ok") == 10, outcomes
+    assert outcomes.count("over_budget") == 10, outcomes
+    approved = Application.objects.filter(round=rnd, state="public_notice")
+    assert approved.count() == 10
+    assert sum(a.approved_amount for a in approved) == Decimal("1000000.00")
