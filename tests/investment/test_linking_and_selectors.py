@@ -95,6 +95,20 @@ def test_sweep_links_companies_written_without_signals(boss):
     assert services.link_all_waiting_leads() == []  # nothing left to link
 
 
+def test_link_command_reports_what_it_linked(boss):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    code = next_credit_code()
+    advance(LeadFactory(stage=workflow.AGREEMENT_SIGNED), "settle", boss, credit_code=code)
+    Company.objects.bulk_create([Company(credit_code=code, name="重庆批量导入影业有限公司")])
+    out = io.StringIO()
+    call_command("link_settled_leads", stdout=out)
+    assert json.loads(out.getvalue())["linked"] == 1
+
+
 def test_promised_support_says_what_the_agreement_promised(boss):
     code = next_credit_code()
     lead = LeadFactory(
@@ -249,3 +263,27 @@ def test_lead_list_for_company_ignores_other_companies(boss):
     LeadFactory(stage=workflow.SETTLED, stage__settle={"credit_code": other.credit_code})
     assert list(selectors.leads_of_company(mine)) == []
     assert Lead.objects.filter(company=other).count() == 1
+
+
+def test_company_history_counts_support_approved_since_settling(boss):
+    factories = pytest.importorskip("tests.factories.applications", reason="applications app not available yet")
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    code = next_credit_code()
+    advance(LeadFactory(stage=workflow.AGREEMENT_SIGNED), "settle", boss, credit_code=code, on=days_ago(10))
+    company = CompanyFactory(credit_code=code)
+    paid = factories.ApplicationFactory(company=company, disbursed=True)
+    factories.ApplicationFactory(company=company, in_public_notice=True)  # not yet approved
+    factories.ApplicationFactory(
+        company=company, approved=True, decided_at=timezone.now() - timedelta(days=40)
+    )  # before settling
+    factories.ApplicationFactory(disbursed=True)  # another company
+
+    history = selectors.company_history(company)
+
+    assert history.support_available is True
+    assert [row.case_number for row in history.support] == [paid.case_number]
+    assert history.approved_total == Decimal("100000.00")
+    assert history.disbursed_total == Decimal("100000.00")
