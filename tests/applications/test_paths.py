@@ -71,7 +71,8 @@ def test_happy_path_from_draft_to_archive(draft, staff, pdf, clock, signals_seen
     assert app.due_kind == "acceptance"
     assert app.due_date == services.WorkingCalendar().add_working_days(clock.today, 5)
     assert app.revisions.count() == 1
-    assert mail.outbox and applicant.email in mail.outbox[-1].to or any(applicant.email in m.to for m in mail.outbox)
+    to_applicant = [m for m in mail.outbox if m.to == [applicant.email]]
+    assert len(to_applicant) == 1 and app.case_number in to_applicant[0].subject
     # The clerk learns a case landed in their queue.
     assert Notification.objects.filter(recipient=staff["clerk"], application=app, event="queue").exists()
 
