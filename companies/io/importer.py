@@ -90,6 +90,16 @@ def _is_blank(cells: Sequence[Any]) -> bool:
 def _existing(codes: list[str], fields: tuple[str, ...]) -> dict[str, tuple]:
     """Stored values of the given codes: code -> (pk, name, *fields), read in a few queries."""
     found: dict[str, tuple] = {}
+    if connection.vendor == "postgresql":
+        # One query with an array parameter; psycopg returns Decimal, date and bool as the model does.
+        meta = Company._meta
+        qn = connection.ops.quote_name
+        select = ", ".join(qn(meta.get_field(name).column) for name in ("credit_code", "id", "name", *fields))
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {select} FROM {qn(meta.db_table)} WHERE {qn('credit_code')} = ANY(%s)", [codes])
+            for row in cursor.fetchall():
+                found[row[0]] = row[1:]
+        return found
     columns = ("credit_code", "pk", "name", *fields)
     for start in range(0, len(codes), LOOKUP_CHUNK):
         chunk = codes[start : start + LOOKUP_CHUNK]
@@ -246,11 +256,14 @@ def _insert(inserts: list[tuple], fields: tuple[str, ...]) -> None:
     now = meta.get_field("created_at").get_db_prep_save(timezone.now(), connection)
     tail = (*(DEFAULTS[name] for name in missing), now, now)
     qn = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(meta.get_field(name).column) for name in columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )
+    column_sql = ", ".join(qn(meta.get_field(name).column) for name in columns)
+    sql = f"INSERT INTO {qn(meta.db_table)} ({column_sql}) VALUES ({', '.join(['%s'] * len(columns))})"
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {qn(meta.db_table)} ({column_sql}) FROM STDIN") as copy:
+                for values in inserts:
+                    copy.write_row(values + tail)
+            return
         for start in range(0, len(inserts), WRITE_BATCH):
             cursor.executemany(sql, [values + tail for values in inserts[start : start + WRITE_BATCH]])
 
@@ -268,8 +281,25 @@ def _update(updates: list[tuple[int, tuple, str]], fields: tuple[str, ...]) -> N
     today = timezone.localdate()
     renamed = [FormerName(company_id=pk, name=old_name, used_until=today) for pk, _v, old_name in updates if old_name]
     with connection.cursor() as cursor:
-        for start in range(0, len(updates), WRITE_BATCH):
-            cursor.executemany(sql, [(*values, now, pk) for pk, values, _n in updates[start : start + WRITE_BATCH]])
+        if connection.vendor == "postgresql":
+            # COPY the new values into a temporary table, then one UPDATE ... FROM joins them in.
+            names = [qn(meta.get_field(name).column) for name in columns]
+            table = qn(meta.db_table)
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE company_import_updates ON COMMIT DROP AS "
+                f"SELECT {', '.join(names)}, {qn('id')} FROM {table} WITH NO DATA"
+            )
+            with cursor.cursor.copy(f"COPY company_import_updates ({', '.join(names)}, {qn('id')}) FROM STDIN") as copy:
+                for pk, values, _n in updates:
+                    copy.write_row((*values, now, pk))
+            assignments_from = ", ".join(f"{name} = u.{name}" for name in names)
+            cursor.execute(
+                f"UPDATE {table} AS c SET {assignments_from} FROM company_import_updates AS u WHERE c.{qn('id')} = u.{qn('id')}"
+            )
+            cursor.execute("DROP TABLE company_import_updates")
+        else:
+            for start in range(0, len(updates), WRITE_BATCH):
+                cursor.executemany(sql, [(*values, now, pk) for pk, values, _n in updates[start : start + WRITE_BATCH]])
     if renamed:
         FormerName.objects.bulk_create(renamed, batch_size=WRITE_BATCH)
 
