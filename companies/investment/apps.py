@@ -8,4 +8,6 @@ class InvestmentConfig(AppConfig):
     verbose_name = _("招商引资")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the company post_save receiver)
+        from . import signals
+
+        signals.connect_bulk_import_hook()

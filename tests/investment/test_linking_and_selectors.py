@@ -95,6 +95,20 @@ def test_sweep_links_companies_written_without_signals(boss):
     assert services.link_all_waiting_leads() == []  # nothing left to link
 
 
+def test_companies_bulk_import_links_waiting_leads(boss):
+    """The companies import writes rows without post_save; its import record triggers the sweep."""
+    importer = pytest.importorskip("companies.io.importer", reason="companies bulk import not available")
+    code = next_credit_code()
+    lead = advance(LeadFactory(stage=workflow.AGREEMENT_SIGNED), "settle", boss, credit_code=code)
+
+    report = importer.import_rows(["统一社会信用代码", "企业名称"], [[code, "重庆批量落地影业有限公司"]], actor=boss)
+
+    assert report.applied
+    lead.refresh_from_db()
+    assert lead.company.name == "重庆批量落地影业有限公司"
+    assert LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.LINKED).count() == 1
+
+
 def test_link_command_reports_what_it_linked(boss):
     import io
     import json
