@@ -176,6 +176,8 @@ class CompanyImport(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     source = models.CharField(_("来源"), max_length=20, default="command")  # "command", "admin", "bench"
+    # For command-line runs without --user: the operating-system account that ran the command.
+    operator = models.CharField(_("操作系统用户"), max_length=100, blank=True)
     file_name = models.CharField(_("文件名"), max_length=255, blank=True)
     file_sha256 = models.CharField(_("文件SHA-256"), max_length=64, blank=True)
     outcome = models.CharField(_("结果"), max_length=20, choices=Outcome.choices)

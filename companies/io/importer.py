@@ -121,6 +121,7 @@ def import_rows(
     skip_invalid: bool = False,
     keep_rows: bool = False,
     started: float | None = None,
+    operator: str = "",
 ) -> ImportReport:
     """Validate every row, then insert new companies and update changed ones, all or nothing."""
     started = time.perf_counter() if started is None else started
@@ -130,7 +131,7 @@ def import_rows(
     except HeaderError as exc:
         report.file_error = str(exc)
         report.seconds = time.perf_counter() - started
-        _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid)
+        _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator)
         return report
     all_fields = cleaner.fields  # credit_code first, as in COLUMNS
     fields = all_fields[1:]
@@ -234,10 +235,10 @@ def import_rows(
             _update(updates, fields)
             report.applied = True
             report.seconds = time.perf_counter() - started
-            _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid)
+            _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator)
     else:
         report.seconds = time.perf_counter() - started
-        _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid)
+        _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator)
     return report
 
 
@@ -304,7 +305,7 @@ def _update(updates: list[tuple[int, tuple, str]], fields: tuple[str, ...]) -> N
         FormerName.objects.bulk_create(renamed, batch_size=WRITE_BATCH)
 
 
-def _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid) -> None:
+def _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator) -> None:
     if dry_run:
         outcome = CompanyImport.Outcome.DRY_RUN
     elif report.applied:
@@ -314,6 +315,7 @@ def _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid
     record = CompanyImport.objects.create(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         source=source,
+        operator=operator[:100],
         file_name=file_name[:255],
         file_sha256=file_sha256,
         outcome=outcome,
@@ -330,6 +332,13 @@ def _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid
         actor,
         "company_import",
         record,
-        after={**report.counts(), "outcome": outcome, "file_name": file_name, "sha256": file_sha256},
+        after={
+            **report.counts(),
+            "outcome": outcome,
+            "file_name": file_name,
+            "sha256": file_sha256,
+            "source": source,
+            "operator": operator,
+        },
         reason=report.file_error,
     )

@@ -100,3 +100,11 @@ def test_exported_records_go_into_an_empty_registry_as_new(companies, tmp_path):
     Company.objects.all().delete()
     assert reimport(data, tmp_path, "again.csv")["new"] == 3
     assert {c.credit_code: (c.name, c.paid_in_capital, c.banned_until) for c in Company.objects.all()} == expected
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_export_command_writes_a_file_that_reimports_unchanged(companies, suffix, tmp_path):
+    out = tmp_path / f"registry.{suffix}"
+    call_command("export_companies", str(out), stdout=StringIO())
+    result = reimport(out.read_bytes(), tmp_path, f"back.{suffix}")
+    assert (result["new"], result["updated"], result["unchanged"]) == (0, 0, 3)

@@ -218,6 +218,14 @@ def test_every_import_is_recorded_with_who_file_hash_and_counts_and_audited(writ
     assert entry.after["new"] == 3 and entry.after["sha256"] == record.file_sha256
 
 
+def test_a_command_run_without_user_records_the_operating_system_account(write_file):
+    import getpass
+
+    run(write_file(csv_bytes(HEADERS_ZH, ROWS)))
+    record = CompanyImport.objects.get()
+    assert record.actor is None and record.source == "command" and record.operator == getpass.getuser()
+
+
 def test_a_failure_while_writing_leaves_nothing_half_imported(write_file, monkeypatch):
     run(write_file(csv_bytes(HEADERS_ZH, ROWS[:1])))
     rows = [list(ROWS[0]), *ROWS[1:]]

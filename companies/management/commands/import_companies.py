@@ -7,6 +7,7 @@ counts object. The exit status is 1 when the file was refused (nothing imported)
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 import time
@@ -60,6 +61,7 @@ class Command(BaseCommand):
             dry_run=options["dry_run"],
             skip_invalid=options["skip_invalid"],
             started=started,
+            operator=_os_user(),
         )
         if options["report"]:
             write_report(Path(options["report"]), table.headers, report)
@@ -82,6 +84,13 @@ class Command(BaseCommand):
         refused = bool(report.file_error) or (report.invalid and not options["skip_invalid"])
         if refused:
             sys.exit(1)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in a container without a passwd entry
+        return ""
 
 
 def write_report(path: Path, headers, report: ImportReport) -> None:
