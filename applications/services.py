@@ -690,6 +690,35 @@ def start_public_notice(
     return batch
 
 
+def perform_many(
+    applications: Iterable[Application], transition: str, actor, **data: Any
+) -> list[tuple[Application, TransitionRefused | None]]:
+    """A bulk action on a list of cases: each case in its own transaction, a refusal reported per case.
+
+    Only transitions the table marks ``bulk`` are offered this way. Approval in bulk is
+    ``start_public_notice`` instead, because a notice batch goes out together or not at all.
+    """
+    spec = _spec(transition)
+    if not spec.bulk or spec.key == "approve":
+        raise TransitionRefused("not_bulk", _("“%(t)s”不能批量办理。") % {"t": spec.label})
+    results: list[tuple[Application, TransitionRefused | None]] = []
+    for app in sorted(applications, key=lambda a: a.pk):
+        try:
+            perform(app, transition, actor, **data)
+            results.append((app, None))
+        except TransitionRefused as exc:
+            results.append((app, exc))
+    return results
+
+
+def mark_notifications_read(user, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's in-app notices read (all, or the given ids). Returns how many changed."""
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs.update(read_at=timezone.now())
+
+
 def assign_experts(applications: Iterable[Application], experts: Iterable, actor) -> int:
     """Assign experts to one or many cases in preliminary or expert review. Returns new assignments."""
     user = _actor_user(actor)
@@ -931,7 +960,9 @@ def add_material(application: Application, actor, *, key: str, uploaded_file) ->
 
     user = _actor_user(actor)
     with transaction.atomic():
-        app = Application.objects.select_for_update(of=("self",)).select_related("company", "item").get(pk=application.pk)
+        app = (
+            Application.objects.select_for_update(of=("self",)).select_related("company", "item").get(pk=application.pk)
+        )
         _require_member(user, app.company)
         specs = {m["key"]: m for m in (app.item.materials or [])}
         if key not in specs:
