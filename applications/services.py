@@ -127,11 +127,14 @@ def allowed_transitions(application: Application, user) -> list[workflow.Transit
     """The table rows this user may take on this case now (the buttons to show, the API's allowed actions).
 
     Uses django-fsm's own view (stage, conditions, permission), which is generated from the same table.
-    Automatic transitions are never offered to a person.
+    Automatic transitions are never offered to a person, and public ones (a named objection) belong on the
+    public notice page rather than among a case's actions.
     """
     user = _actor_user(user)
+    if user is None:
+        return []
     available = {t.name for t in application.get_available_user_state_transitions(user)}
-    return [t for t in workflow.TRANSITIONS if t.key in available and not t.automatic and user is not None]
+    return [t for t in workflow.TRANSITIONS if t.key in available and not t.automatic and not t.public]
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -131,3 +131,12 @@ def test_staff_see_every_case_and_applicants_only_their_own():
 def test_unknown_transition_is_refused_with_a_reason():
     app = ApplicationFactory()
     assert can(app, applicant_for(app), "teleport") == (False, "没有“teleport”这个办理步骤。")
+
+
+def test_buttons_for_a_case_in_decision_are_the_approvers_two():
+    app = ApplicationFactory(pending_decision=True)
+    approver = UserFactory(roles=["approver"])
+    assert [t.key for t in allowed_transitions(app, approver)] == ["approve", "reject"]
+    assert allowed_transitions(app, None) == []
+    notice = ApplicationFactory(in_public_notice=True)
+    assert allowed_transitions(notice, approver) == []  # objections are filed on the public page
