@@ -90,9 +90,11 @@ def _field_for(spec: dict[str, Any]) -> forms.Field:
     label = spec.get("label") or (VARIABLES[key].label if key in VARIABLES else key)
     unit = spec.get("unit") or ""
     required = bool(spec.get("required"))
-    help_text = _("单位：%(unit)s") % {"unit": unit} if unit else ""
     if kind == "number":
-        field: forms.Field = DecimalTextField(label=label, required=required, money=unit == "元", help_text=help_text)
+        field: forms.Field = DecimalTextField(label=label, required=required, money=unit == "元")
+        if unit:
+            # The unit is printed after the box; screen readers hear it as the field's description.
+            field.widget.attrs["aria-describedby"] = f"id_{key}_unit"
     elif kind == "boolean":
         field = forms.TypedChoiceField(
             label=label,
@@ -374,11 +376,11 @@ class QueueFilterForm(forms.Form):
         ],
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, blank_stage=None, **kwargs):
         from policies.models import Round, SupportItem
 
         super().__init__(*args, **kwargs)
-        self.fields["stage"].choices = [("", _("我的待办阶段"))] + [
+        self.fields["stage"].choices = [("", blank_stage or _("我的待办阶段"))] + [
             (s.key, s.label) for s in workflow.STATES if s.key != "draft"
         ]
         self.fields["item"].choices = [("", _("全部事项"))] + [

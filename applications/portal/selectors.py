@@ -264,9 +264,9 @@ def overdue_cases(qs: QuerySet[Application]) -> QuerySet[Application]:
     return qs.filter(overdue_q()).order_by("due_date")
 
 
-def bar_chart(rows: list[dict[str, Any]], value_key: str, label_key: str = "label", *, width: int = 560) -> dict:
+def bar_chart(rows: list[dict[str, Any]], value_key: str, label_key: str = "label", *, width: int = 440) -> dict:
     """Geometry of a horizontal bar chart drawn as inline SVG by the template (no script, no inline style)."""
-    row_h, label_w, value_w = 28, 170, 90
+    row_h, label_w, value_w = 28, 130, 70
     bar_w = width - label_w - value_w
     peak = max((float(r[value_key]) for r in rows), default=0) or 1.0
     bars = []

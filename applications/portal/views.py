@@ -548,8 +548,8 @@ def material(request: HttpRequest, pk: int) -> HttpResponse:
 # --------------------------------------------------------------------------------------------------------
 
 
-def _filters(request: HttpRequest) -> tuple[QueueFilterForm, selectors.QueueFilters]:
-    form = QueueFilterForm(request.GET or None)
+def _filters(request: HttpRequest, blank_stage=None) -> tuple[QueueFilterForm, selectors.QueueFilters]:
+    form = QueueFilterForm(request.GET or None, blank_stage=blank_stage)
     data = form.cleaned_data if form.is_valid() else {}
     return form, selectors.QueueFilters(
         stage=data.get("stage") or "",
@@ -817,7 +817,7 @@ def batch(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _dashboard_cases(request: HttpRequest):
-    form, filters = _filters(request)
+    form, filters = _filters(request, blank_stage=_("全部阶段"))
     filters.all_stages = True
     qs = Application.objects.select_related("company", "item", "round")
     if filters.stage:

@@ -34,7 +34,8 @@ def test_apply_form_is_built_from_item_fields_with_units_and_prefilled_company(c
     assert response.status_code == 200
     text = response.text
     assert "在江津消费金额" in text and "在江津拍摄天数" in text
-    assert 'class="unit" aria-hidden="true">元<' in text and ">天<" in text
+    assert 'id="id_local_spend_unit">元<' in text and 'aria-describedby="id_local_spend_unit"' in text
+    assert 'id="id_shooting_days_in_jiangjin_unit">天<' in text
     assert member.company.name in text
     assert 'hx-post="' + reverse("portal:evaluate", args=[item.code]) in text
 
