@@ -68,6 +68,12 @@ class LeadAdmin(admin.ModelAdmin):
         ),
     ]
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.state == "settled":
+            fields.append("credit_code")  # the code the company link was made by; changing it would orphan it
+        return fields
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change:

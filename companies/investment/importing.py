@@ -21,7 +21,7 @@ from pathlib import Path
 import openpyxl
 import tablib
 from django.contrib.auth import get_user_model
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
@@ -261,6 +261,19 @@ class LeadResource(resources.ModelResource):
         super().__init__(**kwargs)
         self.fields["owner"].widget = OwnerWidget(default=default_owner)
         self.saved: list[Lead] = []
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """Refuse a lead already registered under the same name and source event, so importing the same
+        list twice (or a list with a repeated line) does not double the pipeline figures."""
+        errors = dict(import_validation_errors or {})
+        if "name" not in errors and instance.name:
+            if Lead.objects.filter(name=instance.name, event=instance.event).exists():
+                errors["name"] = ValidationError(
+                    _("“%(name)s”已登记为该来源活动的线索（可能重复导入或文件中重复出现），请删除该行。")
+                    % {"name": instance.name},
+                    code="duplicate_lead",
+                )
+        super().validate_instance(instance, errors, validate_unique)
 
     def after_save_instance(self, instance, row, **kwargs):
         if not kwargs.get("dry_run"):

@@ -142,24 +142,23 @@ def import_rows(
     numbers = table.numbers
     code_header = BY_FIELD["credit_code"].header
 
-    valid: list[int] = []  # positions in table.values
-    first_row_of: dict[str, int] = {}
+    first_row_of: dict[str, int] = {}  # every readable code, also of rows with other errors
     for position, values in enumerate(table.values):
-        if position in errors:
-            continue
         code = values[0]
-        earlier = first_row_of.get(code)
-        if earlier is not None:
-            errors[position] = [
-                (
-                    code_header,
-                    _("统一社会信用代码%(code)s与第%(row)d行重复；同一企业在一个文件中只能出现一次，请合并或删去本行。")
-                    % {"code": code, "row": earlier},
-                )
-            ]
+        if not code:
             continue
-        first_row_of[code] = numbers[position]
-        valid.append(position)
+        earlier = first_row_of.get(code)
+        if earlier is None:
+            first_row_of[code] = numbers[position]
+            continue
+        errors.setdefault(position, []).append(
+            (
+                code_header,
+                _("统一社会信用代码%(code)s与第%(row)d行重复；同一企业在一个文件中只能出现一次，请合并或删去本行。")
+                % {"code": code, "row": earlier},
+            )
+        )
+    valid = [position for position in range(len(table.values)) if position not in errors]
 
     def cells_of(position: int) -> Sequence[Any]:
         return rows[numbers[position] - 2]
@@ -177,7 +176,7 @@ def import_rows(
                 )
             )
 
-    stored = _existing(list(first_row_of), fields)
+    stored = _existing([table.values[position][0] for position in valid], fields)
     inserts: list[tuple] = []
     updates: list[tuple[int, tuple, str]] = []  # (pk, values without the code, old name)
     name_index = all_fields.index("name")

@@ -244,3 +244,12 @@ def test_a_failure_while_writing_leaves_nothing_half_imported(write_file, monkey
 def test_a_legacy_xls_file_gets_a_clear_message(write_file):
     lines, err = run(write_file(b"\xd0\xcf\x11\xe0" + b"\0" * 100, "old.xls"), expect_exit=1)
     assert "另存为XLSX" in err
+
+
+def test_a_duplicate_of_a_row_with_other_errors_is_still_reported_on_the_later_row(write_file):
+    first = list(ROWS[0])
+    first[5] = "不是日期"
+    rows = [first, [ROWS[0][0], "后一行", *[""] * 10]]
+    lines, err = run(write_file(csv_bytes(HEADERS_ZH, rows)), expect_exit=1)
+    assert counts(lines)["invalid"] == 2
+    assert "第2行［成立日期］" in err and "第3行［统一社会信用代码］" in err and "与第2行重复" in err
