@@ -24,7 +24,7 @@ from applications.rules import STAFF_ROLES
 from companies import uscc
 from companies.models import Membership
 from companies.selectors import companies_visible_to
-from invest.api.core import ErrorSerializer
+from invest.api.core import ErrorSerializer, id_param
 from invest.audit import trail
 from invest.roles import has_role
 from policies.api.views import published_items
@@ -152,9 +152,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         if params.get("item"):
             cases = cases.filter(item__code=params["item"].strip().upper())
         if params.get("round"):
-            if not params["round"].strip().isdigit():
-                raise exceptions.ValidationError({"round": [_("round 应为批次编号（整数）。")]})
-            cases = cases.filter(round_id=int(params["round"]))
+            cases = cases.filter(round_id=id_param(params["round"], "round"))
         if params.get("company"):
             cases = cases.filter(company__credit_code=uscc.normalize(params["company"]))
         if params.get("overdue"):

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.fields import get_error_detail
@@ -186,6 +187,11 @@ def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
         return exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, exceptions.APIException):
         return exc
+    if isinstance(exc, ValueError) and "NUL (0x00)" in str(exc):
+        # PostgreSQL cannot compare with a text holding NUL; a query parameter or path that has one is bad input.
+        return exceptions.ValidationError(
+            {api_settings.NON_FIELD_ERRORS_KEY: [gettext("请求中含有空字符（\\0），请删除后重试。")]}
+        )
     return None
 
 
@@ -241,6 +247,18 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return Response(data, status=api_exc.status_code, headers=headers)
 
 
+MAX_ID = 2**63 - 1
+
+
+def id_param(value: str, field: str) -> int:
+    """A query parameter that names a row by id: digits within the database's integer range, else 400."""
+    value = value.strip()
+    if not value.isascii() or not value.isdigit() or int(value) > MAX_ID:
+        raise exceptions.ValidationError({field: [gettext("%(field)s 应为编号（正整数）。") % {"field": field}]})
+    return int(value)
+
+
+@csrf_exempt  # it changes nothing, and a POST to a wrong URL must get this JSON 404 rather than a CSRF page
 def api_not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
     """Unmatched URLs under /api/ answer in the API's error format, not with the portal's HTML page."""
     return JsonResponse(

@@ -108,13 +108,29 @@ def facts_schema() -> dict:
 
 @extend_schema_field(facts_schema())
 class FactsField(serializers.JSONField):
-    default_error_messages = {"not_object": _('请以对象（键值对）形式提交 facts，例如 {{"box_office": 50000000}}。')}
+    default_error_messages = {
+        "nul": _("facts 中不能含有空字符（\\0），请删除后重试。"),
+        "not_object": _('请以对象（键值对）形式提交 facts，例如 {{"box_office": 50000000}}。'),
+    }
 
     def to_internal_value(self, data):
         data = super().to_internal_value(data)
         if not isinstance(data, dict):
             self.fail("not_object")
+        if _has_nul(data):
+            self.fail("nul")
         return data
+
+
+def _has_nul(value) -> bool:
+    """PostgreSQL's jsonb cannot store a NUL character; refuse it as input instead of failing on save."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 class CalculatorRequestSerializer(serializers.Serializer):

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from companies import uscc
 from companies.selectors import companies_visible_to
+from invest.api.core import id_param
 from policies.models import Criterion, Policy, SupportItem
 from policies.services import evaluate_item
 
@@ -66,9 +67,7 @@ class ItemViewSet(viewsets.ReadOnlyModelViewSet):
         items = published_items().order_by("sort_order", "code")
         policy = self.request.query_params.get("policy")
         if policy is not None:
-            if not policy.isdigit():
-                raise exceptions.ValidationError({"policy": [_("policy 应为政策编号（整数）。")]})
-            items = items.filter(policy_id=int(policy))
+            items = items.filter(policy_id=id_param(policy, "policy"))
         return items
 
 

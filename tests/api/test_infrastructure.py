@@ -184,3 +184,14 @@ class TestPagination:
         response = manager_api.get("/api/v1/companies/", {"page": 99})
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
+
+
+def test_a_post_to_an_unknown_api_path_is_a_json_404_not_a_csrf_page(roles):
+    from django.test import Client
+
+    user = UserFactory(roles=["manager"])
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    response = client.post("/api/v1/applications/not-a-number/", {}, content_type="application/json")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"

@@ -136,3 +136,10 @@ def test_calculator_on_a_draft_policys_item_is_refused(api, catalogue):
     assert SupportItem.objects.filter(code="JJ-FILM-01").exists()
     response = api.post("/api/v1/calculator/", {"item": "JJ-FILM-01"}, format="json")
     assert response.status_code == 400
+
+
+def test_an_id_beyond_the_database_range_is_400_not_500(api, catalogue):
+    """Found by the fuzz run: SQLite cannot bind an integer above 2**63 - 1."""
+    response = api.get("/api/v1/items/", {"policy": "156305362117409291680874496"})
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["policy"]

@@ -31,8 +31,9 @@ def template_regex(path: str) -> re.Pattern:
 
 @pytest.mark.api_coverage
 def test_every_operation_in_the_schema_is_reached_by_a_test(db):
-    all_modules = {p.name for p in Path(API_TEST_DIR).glob("test_*.py")}
-    if SELECTED_MODULES != all_modules:
+    # The fuzz run talks to a live server, not through the recording client, so it does not count here.
+    all_modules = {p.name for p in Path(API_TEST_DIR).glob("test_*.py")} - {"test_fuzz.py"}
+    if not all_modules <= SELECTED_MODULES:
         pytest.skip("schema coverage is only judged when the whole of tests/api runs")
     uncovered = []
     for method, path in sorted(schema_operations()):
