@@ -215,3 +215,23 @@ def test_unquoted_comma_is_a_row_error_not_a_failed_file():
     assert [(e.row, e.column) for e in report.errors] == [(2, "")]
     assert "逗号" in report.errors[0].reason
     assert report.valid == 1 and Lead.objects.count() == 0
+
+
+def test_importing_the_same_list_twice_is_refused_row_by_row(event):
+    data = csv_bytes(good_rows(event, next_credit_code()), "utf-8")
+    assert import_leads(data, "leads.csv").created == 2
+
+    again = import_leads(data, "leads.csv")
+
+    assert again.written is False
+    assert [(e.row, e.column) for e in again.errors] == [(2, "线索名称"), (3, "线索名称")]
+    assert "重复" in again.errors[0].reason
+    assert Lead.objects.count() == 2
+
+
+def test_a_line_repeated_within_one_file_is_reported_on_its_second_occurrence(event):
+    rows = good_rows(event, next_credit_code())
+    data = csv_bytes([*rows, rows[2]], "utf-8")
+    report = import_leads(data, "leads.csv")
+    assert [(e.row, e.column) for e in report.errors] == [(4, "线索名称")]
+    assert Lead.objects.count() == 0

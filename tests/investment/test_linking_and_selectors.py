@@ -245,6 +245,16 @@ def test_pipeline_for_one_event(known_pipeline):
     assert [r.event for r in figures.events] == [week]
 
 
+def test_pipeline_by_event_year():
+    from datetime import date
+
+    LeadFactory(event=PromotionEventFactory(date=date(2024, 5, 18)))
+    LeadFactory(event=PromotionEventFactory(date=date(2025, 5, 18)))
+    LeadFactory(event=PromotionEventFactory(date=date(2025, 11, 2)))
+    assert selectors.pipeline(selectors.leads_filtered(year=2025)).total == 2
+    assert selectors.pipeline(selectors.leads_filtered(year=2024)).total == 1
+
+
 def test_empty_pipeline_has_no_average_or_conversion():
     figures = selectors.pipeline()
     assert figures.total == 0 and figures.average_days_to_settle is None and figures.conversion is None

@@ -190,3 +190,12 @@ def test_navigation_links_the_pipeline_for_managers_only(client):
     assert reverse("investment:pipeline") in client.get(reverse("home")).content.decode()
     client.force_login(UserFactory(roles=["applicant"]))
     assert reverse("investment:pipeline") not in client.get(reverse("home")).content.decode()
+
+
+def test_admin_keeps_the_credit_code_of_a_settled_lead(client):
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    settled = LeadFactory(stage=workflow.SETTLED)
+    page = client.get(reverse("admin:investment_lead_change", args=[settled.pk])).content.decode()
+    assert 'name="credit_code"' not in page
+    page = client.get(reverse("admin:investment_lead_change", args=[LeadFactory().pk])).content.decode()
+    assert 'name="credit_code"' in page
