@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 
-from companies import uscc
+from companies import services, uscc
 from companies.models import Company
-from companies.selectors import companies_visible_to
-from invest.api.core import IsManager
-from invest.audit import audit
+from companies.selectors import can_edit_profile, companies_visible_to
+from invest.api.core import is_manager
 
 from .serializers import CompanySerializer
 
@@ -26,8 +25,8 @@ from .serializers import CompanySerializer
         ],
     ),
     retrieve=extend_schema(summary="One company, by its unified social credit code"),
-    update=extend_schema(summary="Edit a company (managers)"),
-    partial_update=extend_schema(summary="Edit some fields of a company (managers)"),
+    update=extend_schema(summary="Edit a company (managers: everything; members: address, contacts, bank)"),
+    partial_update=extend_schema(summary="Edit some fields (managers: everything; members: address, contacts, bank)"),
 )
 class CompanyViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
@@ -35,11 +34,6 @@ class CompanyViewSet(
     serializer_class = CompanySerializer
     lookup_field = "credit_code"
     lookup_value_regex = "[^/]+"
-
-    def get_permissions(self):
-        if self.action in ("update", "partial_update"):
-            return [IsManager()]
-        return super().get_permissions()
 
     def get_queryset(self) -> QuerySet[Company]:
         companies = companies_visible_to(self.request.user).order_by("name", "pk")
@@ -57,11 +51,24 @@ class CompanyViewSet(
         if company is None:
             raise NotFound()
         self.check_object_permissions(self.request, company)
+        if self.action in ("update", "partial_update") and not can_edit_profile(self.request.user, company):
+            raise PermissionDenied(_("只有该企业已确认的成员或管理员可以修改企业资料。"))
         return company
 
-    @transaction.atomic
     def perform_update(self, serializer: CompanySerializer) -> None:
-        before = {key: serializer.instance.__dict__.get(key) for key in serializer.validated_data}
-        company = serializer.save()
-        after = {key: getattr(company, key) for key in serializer.validated_data}
-        audit(self.request.user, "company_updated", company, before=before, after=after, role="manager")
+        """Members change contact and bank details, as on the portal; registry facts, which eligibility rules
+        read, only a manager. Both through the one service that audits the change."""
+        company = serializer.instance
+        user = self.request.user
+        changes = dict(serializer.validated_data)
+        registry = sorted(
+            name
+            for name, value in changes.items()
+            if name not in services.MEMBER_EDITABLE and getattr(company, name) != value
+        )
+        if registry and not is_manager(user):
+            raise PermissionDenied(
+                _("只有管理员可以修改登记信息（%(fields)s）；成员可修改地址、联系人和银行信息。")
+                % {"fields": "、".join(registry)}
+            )
+        services.update_profile(company, user, changes)

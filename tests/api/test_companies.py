@@ -63,14 +63,14 @@ def test_bank_account_is_masked_for_members_and_shown_to_managers(applicant_api,
 
 def test_manager_edits_and_the_change_is_audited(manager, manager_api, company):
     response = manager_api.patch(
-        f"/api/v1/companies/{company.credit_code}/", {"contact_phone": "023-87654321"}, format="json"
+        f"/api/v1/companies/{company.credit_code}/", {"paid_in_capital": "12000000.00"}, format="json"
     )
     assert response.status_code == 200
     company.refresh_from_db()
-    assert company.contact_phone == "023-87654321"
-    entry = AuditEntry.objects.get(action="company_updated")
+    assert str(company.paid_in_capital) == "12000000.00"
+    entry = AuditEntry.objects.get(action="company_profile_updated")
     assert entry.actor == manager
-    assert entry.before == {"contact_phone": "023-12345678"} and entry.after == {"contact_phone": "023-87654321"}
+    assert entry.before == {"paid_in_capital": "2000000.00"} and entry.after == {"paid_in_capital": "12000000.00"}
 
 
 def test_manager_replaces_a_whole_record(manager_api, company):
@@ -89,10 +89,24 @@ def test_credit_code_cannot_be_changed(manager_api, company):
     assert company.credit_code == original
 
 
-def test_member_may_not_edit(applicant_api, company):
-    response = applicant_api.patch(f"/api/v1/companies/{company.credit_code}/", {"name": "x"}, format="json")
+def test_member_edits_contacts_as_on_the_portal(applicant, applicant_api, company):
+    response = applicant_api.patch(
+        f"/api/v1/companies/{company.credit_code}/", {"contact_phone": "023-87654321"}, format="json"
+    )
+    assert response.status_code == 200
+    company.refresh_from_db()
+    assert company.contact_phone == "023-87654321"
+    assert AuditEntry.objects.get(action="company_profile_updated").actor == applicant
+
+
+def test_member_may_not_change_registry_facts(applicant_api, company):
+    response = applicant_api.patch(
+        f"/api/v1/companies/{company.credit_code}/", {"paid_in_capital": "99000000"}, format="json"
+    )
     assert response.status_code == 403
-    assert response.json()["detail"] == "只有管理员可以执行此操作。"
+    assert "paid_in_capital" in response.json()["detail"]
+    company.refresh_from_db()
+    assert str(company.paid_in_capital) == "2000000.00"
 
 
 def test_invalid_edit_is_400_with_per_field_messages(manager_api, company):
