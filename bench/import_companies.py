@@ -171,6 +171,7 @@ def main() -> None:
     Company.objects.all().delete()
     rows = synthetic_rows(n)
     first, second = csv_bytes(rows), csv_bytes(half_changed(rows))
+    del rows  # only the files stay in memory, as for the command
     print(f"import_companies: N={n} on {vendor}; baseline on {base_n} rows; 2-core machine shared with other work")
 
     t_new, rep = run_project(first, "bench-new.csv")

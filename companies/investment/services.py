@@ -99,6 +99,10 @@ def allowed_transitions(lead: Lead, user) -> list[workflow.LeadTransition]:
     return [t for t in workflow.transitions_from(lead.state) if can(lead, user, t.key)[0]]
 
 
+def _role(actor) -> str:
+    return "manager" if has_role(actor, "manager") else ""
+
+
 def _record(lead: Lead, kind: str, actor, *, transition: str = "", source: str = "", target: str = "", **kw) -> None:
     LeadEvent.objects.create(
         lead=lead,
@@ -133,7 +137,7 @@ def create_lead(actor, **fields) -> Lead:
         lead.full_clean()
         lead.save()
         _record(lead, LeadEvent.Kind.CREATED, actor, target=lead.state)
-        audit(actor, "lead.create", lead, after=_snapshot(lead), role="manager")
+        audit(actor, "lead.create", lead, after=_snapshot(lead), role=_role(actor))
     return lead
 
 
@@ -182,6 +186,10 @@ def advance(lead: Lead, transition: str, actor, **data) -> Lead:
         elif transition == "sign_agreement":
             agreement_data = _agreement_data(data)
             occurred_on = agreement_data["signed_on"]
+            if locked.contacted_on and occurred_on < locked.contacted_on:
+                raise TransitionRefused(
+                    _("签约日期不能早于首次接洽日期（%(d)s），请核对。") % {"d": locked.contacted_on}, "invalid_date"
+                )
             locked.sign_agreement()
         elif transition == "settle":
             raw_code = data.get("credit_code") or locked.credit_code
@@ -220,7 +228,7 @@ def advance(lead: Lead, transition: str, actor, **data) -> Lead:
         after = _snapshot(locked)
         if agreement is not None:
             after["agreement"] = agreement.pk
-        audit(actor, f"lead.{transition}", locked, before=before, after=after, reason=comment, role="manager")
+        audit(actor, f"lead.{transition}", locked, before=before, after=after, reason=comment, role=_role(actor))
         if transition == "settle" and locked.company_id:
             _record(locked, LeadEvent.Kind.LINKED, actor, comment=str(locked.company))
     return locked
@@ -301,7 +309,7 @@ def add_agreement(lead: Lead, actor, **data) -> Agreement:
             "lead.add_agreement",
             locked,
             after={"agreement": agreement.pk, "committed_investment": agreement.committed_investment},
-            role="manager",
+            role=_role(actor),
         )
     return agreement
 
