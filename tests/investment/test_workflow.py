@@ -151,6 +151,10 @@ def test_dates_in_the_future_or_before_contact_are_refused(boss):
     with pytest.raises(TransitionRefused) as future:
         advance(lead, "contact", boss, on=days_ago(-3))
     assert future.value.code == "invalid_date"
+    negotiating = LeadFactory(stage=workflow.NEGOTIATING)  # contacted 90 days ago
+    with pytest.raises(TransitionRefused) as signed_early:
+        advance(negotiating, "sign_agreement", boss, committed_investment="1", signed_on=days_ago(100))
+    assert signed_early.value.code == "invalid_date"
     lead = LeadFactory(stage=workflow.AGREEMENT_SIGNED)  # contacted 90 days ago
     with pytest.raises(TransitionRefused) as early:
         advance(lead, "settle", boss, credit_code=next_credit_code(), on=days_ago(120))
