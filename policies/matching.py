@@ -317,6 +317,7 @@ def _insert_invitations(
                 "ON CONFLICT DO NOTHING"
             )
             created = cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else len(params)
+            cursor.execute("DROP TABLE policies_invitation_load")  # also inside an outer transaction (tests)
     return created
 
 
