@@ -28,6 +28,16 @@ def test_swagger_ui_is_served_from_local_static_files(api):
     assert "/api/schema/" in script.content.decode()
 
 
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_doc_pages_keep_scripts_to_this_server_but_allow_their_inline_styles(api, path):
+    policy = api.get(path).get("Content-Security-Policy", "")
+    if not policy:
+        pytest.skip("no Content-Security-Policy middleware installed")
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if " " in part.strip())
+    assert directives["script-src"] == "'self'"
+    assert "'unsafe-inline'" in directives["style-src"]
+
+
 def test_redoc_loads_nothing_from_outside(api):
     page = api.get("/api/redoc/")
     assert page.status_code == 200
