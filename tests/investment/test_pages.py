@@ -65,7 +65,7 @@ def test_pipeline_page_shows_the_figures(client, boss):
     LeadFactory(
         event=week,
         stage=workflow.SETTLED,
-        stage__sign_agreement={"committed_investment": "12345678.9"},
+        stage__sign_agreement={"committed_investment": "12345678.9", "signed_on": days_ago(20)},
         stage__contact={"on": days_ago(40)},
         stage__settle={"on": days_ago(10)},
     )
