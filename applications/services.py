@@ -849,9 +849,12 @@ def _require_member(user, company: Company) -> None:
 
 
 def _next_case_number(year: int) -> str:
-    counter, _created = CaseCounter.objects.select_for_update().get_or_create(year=year)
-    CaseCounter.objects.filter(pk=counter.pk).update(last=counter.last + 1)
-    return f"JJYS-{year}-{counter.last + 1:05d}"
+    """Case numbers come from a counter row locked in this transaction (the unique case_number has the last word)."""
+    CaseCounter.objects.get_or_create(year=year)
+    counter = CaseCounter.objects.select_for_update().get(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"JJYS-{year}-{counter.last:05d}"
 
 
 def create_draft(

@@ -108,3 +108,26 @@ def test_twenty_simultaneous_approvals_never_exceed_the_round_budget(slow_transi
     approved = Application.objects.filter(round=rnd, state="public_notice")
     assert approved.count() == 10
     assert sum(a.approved_amount for a in approved) == Decimal("1000000.00")
+
+
+def test_simultaneous_drafts_get_distinct_case_numbers():
+    from applications import services
+    from tests.factories.companies import CompanyFactory, MembershipFactory
+
+    item = CaseItemFactory()
+    rnd = CaseRoundFactory(policy=item.policy)
+    members = [MembershipFactory(company=CompanyFactory()) for _ in range(8)]
+    created = []
+
+    def draft(membership):
+        return {
+            "prepare": lambda: membership,
+            "run": lambda m: created.append(
+                services.create_draft(m.user, company=m.company, item=item, round=rnd, project_title="片名").pk
+            ),
+        }
+
+    outcomes = run_simultaneously([draft(m) for m in members])
+    assert outcomes == ["ok"] * 8
+    numbers = list(Application.objects.filter(pk__in=created).values_list("case_number", flat=True))
+    assert len(set(numbers)) == 8
