@@ -80,6 +80,7 @@ class SwaggerView(SpectacularSwaggerSplitView):
 
     url_name = "api-schema"
 
+    @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         response._csp_update = DOCS_CSP
@@ -92,6 +93,7 @@ class RedocView(SpectacularRedocView):
     url_name = "api-schema"
     template_name = "api/redoc.html"
 
+    @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         response._csp_update = DOCS_CSP
