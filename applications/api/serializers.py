@@ -11,8 +11,6 @@ from applications import workdays, workflow
 from applications.models import Application, CorrectionItem, ExpertAssignment, Material
 from policies.api.serializers import FactsField
 
-OVERDUE_KINDS = ("acceptance", "correction")
-
 
 class MaterialSerializer(serializers.ModelSerializer):
     class Meta:
@@ -70,7 +68,10 @@ class ApplicationSerializer(serializers.ModelSerializer):
         )
 
     def get_overdue(self, app: Application) -> bool:
-        return bool(app.due_kind in OVERDUE_KINDS and app.due_date and app.due_date < workdays.today())
+        """As applications.portal.selectors.overdue_q: past its deadline and still open, or flagged by the daily job."""
+        if app.overdue_since is not None:
+            return True
+        return bool(app.due_date and app.due_date < workdays.today() and app.state not in workflow.TERMINAL_STATES)
 
     def get_integrity_pledge(self, app: Application) -> bool:
         return app.integrity_pledge_at is not None
@@ -195,3 +196,43 @@ def parse_bool(value: str, field: str) -> bool:
         return BOOLEAN_TEXT[value.strip().lower()]
     except KeyError:
         raise serializers.ValidationError({field: [_("请填写 true 或 false。")]})
+
+
+class NoticeSerializer(serializers.ModelSerializer):
+    """A case in public notice (公示), as the public list shows it."""
+
+    company_name = serializers.CharField(source="company.name", read_only=True)
+    item = serializers.CharField(source="item.code", read_only=True)
+    item_name = serializers.CharField(source="item.name", read_only=True)
+    state = serializers.ChoiceField(choices=workflow.STATE_KEYS, read_only=True)
+    state_label = serializers.CharField(read_only=True)
+    batch = serializers.CharField(source="notice_batch.title", read_only=True, allow_null=True, default=None)
+    notice_ends_on = serializers.DateField(source="notice_batch.ends_on", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = Application
+        fields = (
+            "id",
+            "case_number",
+            "company_name",
+            "item",
+            "item_name",
+            "project_title",
+            "approved_amount",
+            "state",
+            "state_label",
+            "batch",
+            "notice_ends_on",
+        )
+
+
+class ObjectionRequestSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, help_text="Your real name: objections are not anonymous.")
+    contact = serializers.CharField(max_length=100, help_text="Telephone or e-mail, to tell you the outcome.")
+    content = serializers.CharField(max_length=5000, help_text="What is wrong and why.")
+
+
+class ObjectionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    filed_at = serializers.DateTimeField()

@@ -14,12 +14,13 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from applications import services, workdays, workflow
 from applications.models import Application, ExpertAssignment, Material
+from applications.portal.selectors import overdue_q
 from applications.rules import STAFF_ROLES
 from companies import uscc
 from companies.models import Membership
@@ -32,7 +33,6 @@ from policies.models import Round
 from policies.services import normalize_facts
 
 from .serializers import (
-    OVERDUE_KINDS,
     AllowedTransitionSerializer,
     ApplicationCreateSerializer,
     ApplicationSerializer,
@@ -41,6 +41,9 @@ from .serializers import (
     ExpertSerializer,
     MaterialSerializer,
     MaterialUploadSerializer,
+    NoticeSerializer,
+    ObjectionRequestSerializer,
+    ObjectionSerializer,
     OpinionRequestSerializer,
     TimelineEntrySerializer,
     TransitionRequestSerializer,
@@ -156,7 +159,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         if params.get("company"):
             cases = cases.filter(company__credit_code=uscc.normalize(params["company"]))
         if params.get("overdue"):
-            overdue = Q(due_kind__in=OVERDUE_KINDS, due_date__lt=workdays.today())
+            overdue = overdue_q(workdays.today())  # the portal's definition, so both lists agree
             cases = cases.filter(overdue) if parse_bool(params["overdue"], "overdue") else cases.exclude(overdue)
         if params.get("search"):
             term = params["search"].strip()
@@ -357,3 +360,39 @@ class ExpertViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         page = self.paginate_queryset(self.get_queryset())
         rows = [{"id": u.pk, "username": u.get_username(), "name": u.get_full_name()} for u in page]
         return self.get_paginated_response(ExpertSerializer(rows, many=True).data)
+
+
+NOTICE_STATES = ("public_notice", "objection_review")
+
+
+@extend_schema_view(list=extend_schema(summary="Cases in public notice (公示)", auth=[]))
+class NoticeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The public-notice list anyone may read, and the named objection anyone may file while a case is on it."""
+
+    permission_classes = [AllowAny]
+    serializer_class = NoticeSerializer
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self) -> QuerySet[Application]:
+        return (
+            Application.objects.filter(state__in=NOTICE_STATES)
+            .select_related("company", "item", "notice_batch")
+            .order_by("notice_batch_id", "case_number", "pk")
+        )
+
+    @extend_schema(
+        summary="File a named objection",
+        request=ObjectionRequestSerializer,
+        responses={201: ObjectionSerializer, 409: CONFLICT},
+        auth=[],
+    )
+    @action(detail=True, methods=["post"])
+    def objections(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        form = ObjectionRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        objection = services.file_objection(case, actor=request.user, **form.validated_data)
+        return Response(
+            {"id": objection.pk, "status": objection.status, "filed_at": objection.filed_at},
+            status=status.HTTP_201_CREATED,
+        )
