@@ -10,7 +10,6 @@ Definitions used by the pipeline page (also printed on it, so the figures can be
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -313,11 +312,3 @@ def company_history(company: Company) -> CompanyHistory:
             )
         )
     return history
-
-
-def stage_counts_by_event() -> dict[int, dict[str, int]]:
-    """{event id: {state: count}} for the admin's event list."""
-    out: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in Lead.objects.exclude(event=None).order_by().values("event", "state").annotate(n=Count("id")):
-        out[row["event"]][row["state"]] = row["n"]
-    return out

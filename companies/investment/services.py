@@ -355,7 +355,7 @@ def link_all_waiting_leads(actor=None) -> list[LinkResult]:
 
 
 def record_imported(leads: Iterable[Lead], actor, source_name: str) -> None:
-    """History rows for leads created by an import, one per lead, plus one audit entry for the import."""
+    """History rows for leads created by an import, one per lead (the import itself is audited once, by the caller)."""
     leads = list(leads)
     user = actor if getattr(actor, "is_authenticated", False) else None
     LeadEvent.objects.bulk_create(
