@@ -15,6 +15,7 @@ urlpatterns = [
     path("my/cases/<int:pk>/submit", views.case_submit, name="case_submit"),
     path("my/cases/<int:pk>/withdraw", views.case_withdraw, name="case_withdraw"),
     path("materials/<int:pk>", views.material, name="material"),
+    path("materials/<int:pk>/preview.png", views.material_preview, name="material_preview"),
     # workbench
     path("workbench/", views.workbench, name="workbench"),
     path("workbench/bulk", views.bulk, name="bulk"),

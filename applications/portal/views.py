@@ -543,6 +543,65 @@ def material(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+@never_cache
+@login_required
+@require_GET
+def material_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The first page of a PDF material as a PNG, for the case page.
+
+    Rendered on the server (poppler's pdftoppm, with a time limit) so the preview shows the same in every
+    browser, including those without a PDF viewer, and no uploaded PDF runs in the reviewer's browser.
+    """
+    import subprocess
+
+    item = get_object_or_404(Material.objects.select_related("application"), pk=pk)
+    if not may_view(request.user, item.application):
+        raise Http404
+    if item.kind in ("jpeg", "png"):
+        return redirect(reverse("portal:material", args=[pk]) + "?inline=1")
+    if item.kind != "pdf":
+        raise Http404
+    try:
+        page = max(1, min(int(request.GET.get("page", "1")), 500))
+    except ValueError:
+        page = 1
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="preview-") as tmp:
+        source = Path(tmp) / "in.pdf"
+        with item.file.open("rb") as handle:
+            source.write_bytes(handle.read())
+        try:
+            subprocess.run(
+                [
+                    "pdftoppm",
+                    "-png",
+                    "-r",
+                    "80",
+                    "-f",
+                    str(page),
+                    "-l",
+                    str(page),
+                    "-singlefile",
+                    str(source),
+                    str(Path(tmp) / "page"),
+                ],
+                capture_output=True,
+                timeout=20,
+                check=True,
+            )
+            png = (Path(tmp) / "page.png").read_bytes()
+        except (subprocess.SubprocessError, OSError):
+            return HttpResponse(
+                _("无法生成预览，请下载原文件查看。"), status=422, content_type="text/plain; charset=utf-8"
+            )
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 # --------------------------------------------------------------------------------------------------------
 # workbench
 # --------------------------------------------------------------------------------------------------------

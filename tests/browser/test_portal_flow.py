@@ -162,6 +162,8 @@ def test_applicant_to_approval_decision(page, live_server, people, screenshot, a
     # --- the clerk asks for a correction of the invoices only ------------------------------------------------
     clerk = new_page(page, live_server, "shouli")
     clerk.goto("/workbench/")
+    axe_check(clerk)
+    screenshot(clerk, "portal-workbench")
     clerk.get_by_role("link", name=case.case_number).click()
     form = clerk.locator("form[action$='/act/request_correction']")
     form.get_by_label("江津供应商发票及付款凭证").check()

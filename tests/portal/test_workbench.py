@@ -186,3 +186,29 @@ def test_material_preview_is_inline_for_staff(client, staff, member, case_of):
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith("inline")
     assert response["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_pdf_first_page_preview_is_a_png_for_those_who_may_see_the_case(client, staff, member, case_of):
+    from io import BytesIO
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from pypdf import PdfWriter
+
+    from applications import services
+
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    buffer = BytesIO()
+    writer.write(buffer)
+    app = case_of(member)
+    material = services.add_material(
+        app, member.user, key="licence", uploaded_file=SimpleUploadedFile("licence.pdf", buffer.getvalue())
+    )
+    url = reverse("portal:material_preview", args=[material.pk])
+    client.force_login(staff["reviewer"])
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert response.content.startswith(b"\x89PNG")
+    assert url in client.get(reverse("portal:staff_case", args=[app.pk])).text
+    client.force_login(MembershipFactory().user)
+    assert client.get(url).status_code == 404
