@@ -170,6 +170,16 @@ class TestThrottling:
         assert response.json()["code"] == "throttled"
         assert int(response["Retry-After"]) > 0
 
+    def test_anonymous_callers_of_public_endpoints_are_throttled(self, api, settings, catalogue):
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK}
+        settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "anon": "2/minute",
+        }
+        statuses = [api.get("/api/v1/items/").status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
+        assert api.get("/api/v1/items/", HTTP_ACCEPT_LANGUAGE="en").json()["code"] == "throttled"
+
     def test_password_guessing_is_throttled_harder(self, api, settings):
         settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK}
         settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
