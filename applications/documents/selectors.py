@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
+
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from invest.roles import has_role
 
 from .models import CODE_ALPHABET, CODE_LENGTH, Document
+
+logger = logging.getLogger(__name__)
 
 # Office roles that work on every case (the service has one office); experts only see cases assigned to them.
 OFFICE_ROLES = ("clerk", "reviewer", "approver", "finance", "manager", "auditor")
@@ -67,3 +72,13 @@ def documents_for_user(user) -> QuerySet[Document]:
 
     company_ids = Membership.objects.filter(user=user, status=Membership.Status.CONFIRMED).values("company_id")
     return Document.objects.filter(application__company_id__in=company_ids).select_related("application")
+
+
+def read_verified_pdf(document: Document) -> bytes | None:
+    """The stored PDF, but only if it still has the hash recorded at rendering: a changed file is never served."""
+    with document.file.open("rb") as fh:
+        data = fh.read()
+    if hashlib.sha256(data).hexdigest() != document.sha256:
+        logger.error("stored PDF of document %s (%s) no longer matches its SHA-256", document.pk, document.number)
+        return None
+    return data

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .models import Document
-from .selectors import can_download, document_by_code, normalize_code
+from .selectors import can_download, document_by_code, normalize_code, read_verified_pdf
 
 
 @require_GET
@@ -42,8 +44,11 @@ def download(request: HttpRequest, pk: int) -> HttpResponse:
         response = render(request, "documents/pending.html", {"document": document}, status=202)
         response["Retry-After"] = "5"
         return response
+    data = read_verified_pdf(document)
+    if data is None:
+        return render(request, "documents/damaged.html", {"document": document}, status=500)
     response = FileResponse(
-        document.file.open("rb"),
+        io.BytesIO(data),
         content_type="application/pdf",
         as_attachment=request.GET.get("inline") != "1",
         filename=f"{document.number}.pdf",

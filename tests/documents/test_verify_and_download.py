@@ -126,3 +126,14 @@ def test_no_public_media_url_serves_documents(client, decision):
     assert client.get("/media/" + decision.file.name).status_code == 404
     assert client.get("/" + decision.file.name).status_code == 404
     assert Document.objects.get(pk=decision.pk).kind == DocumentKind.APPROVAL_DECISION
+
+
+@pytest.mark.django_db
+def test_a_stored_file_that_no_longer_matches_its_hash_is_not_served(client, decision):
+    with decision.file.storage.open(decision.file.name, "wb") as fh:
+        fh.write(b"%PDF-1.7 tampered")
+    client.force_login(member_of(decision.application.company))
+    response = client.get(reverse("documents:download", args=[decision.pk]))
+    assert response.status_code == 500
+    assert b"tampered" not in response.content
+    assert "校验失败" in response.content.decode()
