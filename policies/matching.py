@@ -147,11 +147,11 @@ def reference_match(rows: Iterable[Row], items: Sequence[MatchItem], on: dt.date
 
 
 def fast_match(registry: Registry | Sequence[Row], items: Sequence[MatchItem], on: dt.date) -> Results:
-    """Each item judged once per distinct tuple of the registry facts it reads (and the ban), not per company.
+    """Each criterion judged once per distinct tuple of the registry facts it reads, not once per company.
 
-    Companies are grouped once by their whole tuple of raw registry values (cheap to hash: no Decimal is built
-    for grouping); each item then walks the distinct tuples, not the companies, converting a tuple to Python
-    values only when the item has not judged its key yet."""
+    Companies are grouped once by the raw registry values any item reads (cheap to hash: no Decimal is built
+    for grouping); each item then walks the groups, not the companies, and each of its criteria and its amount
+    remembers its verdict per distinct value of its own facts, converting values only when they are new."""
     if isinstance(registry, Registry):
         raw, convert = registry.raw, registry.convert
     else:
@@ -174,26 +174,43 @@ def fast_match(registry: Registry | Sequence[Row], items: Sequence[MatchItem], o
         distinct.append((flag, facts, ids))
     results: Results = {}
     for item in items:
-        judge = item.judge(fast=True)
-        positions = tuple(slot[_INDEX[name]] for name in item.reads)
-        read = operator.itemgetter(*positions) if positions else (lambda facts: ())
-        memo: dict[tuple, tuple[bool, Decimal | None]] = {}
-        code, reads = item.code, item.reads
+        criteria = [_memoised(c["expression"], slot, convert) for c in item.rules["criteria"]]
+        amount = _memoised(item.rules["amount_expression"], slot, convert, rules=item.rules)
+        code = item.code
         for is_banned, facts, ids in distinct:
-            key = (is_banned, read(facts))
-            verdict = memo.get(key)
-            if verdict is None:
-                if is_banned:
-                    verdict = (False, None)
-                else:
-                    values = {
-                        name: _engine_value(name, convert(_INDEX[name], facts[slot[_INDEX[name]]])) for name in reads
-                    }
-                    verdict = judge(values)
-                memo[key] = verdict
-            if verdict[0]:
-                results.update(zip(zip(ids, repeat(code)), repeat(verdict[1])))
+            if is_banned:
+                continue
+            for criterion in criteria:
+                if not criterion(facts):
+                    break
+            else:
+                results.update(zip(zip(ids, repeat(code)), repeat(amount(facts))))
     return results
+
+
+def _memoised(text: str, slot: dict[int, int], convert, *, rules: dict[str, Any] | None = None):
+    """One criterion (or, with `rules`, the capped amount) judged once per distinct tuple of the registry values
+    it reads itself: a district test sees a handful of values however many companies there are."""
+    check = _checker(text, fast=True)
+    names = tuple(sorted(symbols(compile_rule(text)) & REGISTRY_KEYS))
+    columns = tuple((name, _INDEX[name], slot[_INDEX[name]]) for name in names)
+    key_of = operator.itemgetter(*(column[2] for column in columns)) if columns else (lambda facts: ())
+    memo: dict[Any, Any] = {}
+
+    def evaluate(facts: tuple) -> Any:
+        key = key_of(facts)
+        try:
+            return memo[key]
+        except KeyError:
+            pass
+        values = {name: _engine_value(name, convert(position, facts[at])) for name, position, at in columns}
+        result = check(values)
+        if rules is not None:
+            result = None if result is None else apply_caps(result, rules)[1]
+        memo[key] = result
+        return result
+
+    return evaluate
 
 
 class Registry:
