@@ -313,8 +313,6 @@ def _material_specs(item: SupportItem) -> list[dict[str, Any]]:
 
 
 def _company_fact_rows(company: Company) -> list[dict[str, str]]:
-    from django.conf import settings  # noqa: F401
-
     return [
         {"label": _("企业名称"), "value": company.name},
         {"label": _("统一社会信用代码"), "value": company.credit_code},
@@ -409,7 +407,7 @@ def _case_page(request: HttpRequest, app: Application, *, status: int = 200, **o
         "material_errors": overrides.pop("material_errors", {}),
         "correction": correction,
         "correction_items": [(i, labels.get(i.key, i.key)) for i in correction_items],
-        "evaluation": _evaluation_context(app) if app.state == "draft" else _evaluation_context(app),
+        "evaluation": _evaluation_context(app),
         "evaluate_url": reverse("portal:case_evaluate", args=[app.pk]),
         "submit_form": overrides.pop("submit_form", None)
         or SubmitForm(initial={"pledge": bool(app.integrity_pledge_at)}),

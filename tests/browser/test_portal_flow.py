@@ -222,6 +222,10 @@ def test_applicant_to_approval_decision(page, live_server, people, screenshot, a
     page.goto("/notices/")
     assert case.case_number in page.content() and "180,000.00" in page.content()
     axe_check(page)
+    page.get_by_role("link", name=f"提出异议 {case.case_number}").click()
+    page.get_by_role("button", name="提交异议").click()  # empty: the errors say what to fill in
+    assert "请填写您的真实姓名" in page.content()
+    axe_check(page)
     later = workdays.add_working_days(workdays.today(), 6)
     monkeypatch.setattr(workdays, "today", lambda: later)
     monkeypatch.setattr(services, "today", lambda: later)
@@ -230,6 +234,7 @@ def test_applicant_to_approval_decision(page, live_server, people, screenshot, a
     # --- the applicant downloads the approval decision --------------------------------------------------------
     page.goto(f"/my/cases/{case.pk}/")
     assert stage_of(page) == "已批准"
+    axe_check(page)
     assert "公示期满无异议" in page.locator("#timeline-heading + ol").inner_text()
     row = page.locator(".case-documents tr", has_text="扶持资金审批决定书")
     link = row.get_by_role("link", name=re.compile("下载 PDF"))

@@ -165,3 +165,47 @@ def test_staff_cannot_open_applicant_pages_and_anonymous_must_log_in(client, mem
     assert client.get(reverse("portal:case", args=[app.pk])).status_code == 302
     login(client, staff["clerk"])
     assert client.get(reverse("portal:my_cases")).status_code == 403
+
+
+def test_apply_from_an_invitation_prefills_its_facts_and_marks_it_started(client, member, item, open_round):
+    from policies.models import Invitation
+
+    invitation = Invitation.objects.create(
+        company=member.company,
+        item=item,
+        round=open_round,
+        estimated_amount=Decimal("60000.00"),
+        snapshot={"facts": {"local_spend": "600000", "shooting_days_in_jiangjin": 18}},
+    )
+    login(client, member.user)
+    listing = client.get(reverse("portal:my_cases")).text
+    start = reverse("portal:apply", args=[item.code]) + f"?invitation={invitation.pk}"
+    assert start.replace("&", "&amp;") in listing or start in listing
+    form = client.get(start).text
+    assert 'value="600,000.00"' in form and 'value="18"' in form
+    assert "¥60,000.00" in form  # the live panel starts from the pre-filled facts
+    response = client.post(
+        start,
+        {
+            "company": member.company.pk,
+            "round": open_round.pk,
+            "project_title": "剧集《江津》",
+            "local_spend": "600,000.00",
+            "shooting_days_in_jiangjin": "18",
+        },
+    )
+    assert response.status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.STARTED
+
+
+def test_pages_render_in_english_too(client, member, case_of, staff):
+    app = case_of(member, submitted=True)
+    client.cookies["django_language"] = "en"
+    client.force_login(member.user)
+    response = client.get(reverse("portal:case", args=[app.pk]))
+    assert response.status_code == 200 and '<html lang="en">' in response.text
+    client.force_login(staff["manager"])
+    for url in (reverse("portal:dashboard"), reverse("portal:workbench"), reverse("portal:notices")):
+        response = client.get(url)
+        assert response.status_code == 200 and '<html lang="en">' in response.text
