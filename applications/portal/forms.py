@@ -260,7 +260,7 @@ class TransitionForm(forms.Form):
             )
         elif spec.key == "claw_back":
             self.fields["amount"] = DecimalTextField(label=_("追回金额（元）"), money=True, required=False)
-        if spec.key in ("disburse",):
+        if spec.key in ("disburse", "disburse_partial"):
             self.fields["paid_on"] = forms.DateField(
                 label=_("拨付日期"),
                 widget=forms.DateInput(attrs={"type": "date"}),

@@ -648,6 +648,8 @@ def _what_happens(spec: workflow.Transition) -> str:
         parts.append(str(workflow.DEADLINE_EFFECTS[spec.deadline]) + "。")
     if spec.document_kind:
         parts.append(_("系统将签发《%(doc)s》并通知申报单位。") % {"doc": DocumentKind(spec.document_kind).label})
+    if spec.key == "disburse":
+        parts.append(_("本次金额小于尚未拨付余额的，按部分拨付登记，案件仍为“已批准”。"))
     if spec.key == "send_to_experts":
         parts.append(_("全部专家提交意见后自动转入审定。"))
     return "".join(str(p) for p in parts)
@@ -656,7 +658,8 @@ def _what_happens(spec: workflow.Transition) -> str:
 def _actions(app: Application, user, bound: dict[str, TransitionForm] | None = None) -> list[dict[str, Any]]:
     """The actions this user may take now (forms), and the ones of their role refused now (with why)."""
     bound = bound or {}
-    allowed = services.allowed_transitions(app, user)
+    # disburse_partial is the same form as disburse: perform() chooses it when the amount leaves a remainder.
+    allowed = [t for t in services.allowed_transitions(app, user) if t.key != "disburse_partial"]
     out = []
     for spec in allowed:
         out.append(

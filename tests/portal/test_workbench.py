@@ -212,3 +212,40 @@ def test_pdf_first_page_preview_is_a_png_for_those_who_may_see_the_case(client, 
     assert url in client.get(reverse("portal:staff_case", args=[app.pk])).text
     client.force_login(MembershipFactory().user)
     assert client.get(url).status_code == 404
+
+
+def test_finance_records_partial_then_final_disbursement(client, staff, member, case_of):
+    app = case_of(member, approved=True)
+    client.force_login(staff["finance"])
+    page = client.get(reverse("portal:staff_case", args=[app.pk])).text
+    assert "凭证号" in page and "拨付日期" in page
+    missing = client.post(reverse("portal:staff_act", args=[app.pk, "disburse"]), {"amount": "40,000"})
+    assert missing.status_code == 400 and "请填写付款凭证号" in missing.text
+    part = client.post(
+        reverse("portal:staff_act", args=[app.pk, "disburse"]),
+        {"amount": "40,000", "paid_on": "2026-11-20", "voucher_number": "CZ-2026-001"},
+    )
+    assert part.status_code == 302
+    app.refresh_from_db()
+    assert app.state == "approved" and app.disbursed_amount == Decimal("40000.00")
+    page = client.get(reverse("portal:staff_case", args=[app.pk])).text
+    assert 'value="60,000.00"' in page  # the remaining amount is offered
+    final = client.post(
+        reverse("portal:staff_act", args=[app.pk, "disburse"]),
+        {"amount": "60,000.00", "paid_on": "2026-11-25", "voucher_number": "CZ-2026-002"},
+    )
+    assert final.status_code == 302
+    app.refresh_from_db()
+    assert app.state == "disbursed" and app.disbursed_amount == Decimal("100000.00")
+
+
+def test_applicant_timeline_names_the_office_by_role_only(client, staff, member, case_of):
+    from applications import services
+
+    app = case_of(member, submitted=True)
+    services.perform(app, "accept", staff["clerk"])
+    client.force_login(member.user)
+    text = client.get(reverse("portal:case", args=[app.pk])).text
+    assert "受理员" in text and staff["clerk"].username not in text
+    client.force_login(staff["reviewer"])
+    assert staff["clerk"].username in client.get(reverse("portal:staff_case", args=[app.pk])).text
