@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from .forms import CalculatorForm
 from .models import Invitation
 from .selectors import invitations_for, member_companies, published_items
-from .services import company_facts, evaluate_item, mark_invitation_started
+from .services import company_facts, display_value, evaluate_item, mark_invitation_started, normalize_facts
 
 
 def calculator(request: HttpRequest) -> HttpResponse:
@@ -24,6 +24,7 @@ def calculator(request: HttpRequest) -> HttpResponse:
         company = next((c for c in companies if str(c.pk) == wanted), companies[0])
     items = list(published_items())
     results = None
+    entered: list = []
     if "calculate" in request.GET:
         form = CalculatorForm(request.GET)
         if form.is_valid():
@@ -31,6 +32,11 @@ def calculator(request: HttpRequest) -> HttpResponse:
             if company is not None and company.banned_until:
                 facts["banned_until"] = company.banned_until
             results = [(item, evaluate_item(item, facts=facts)) for item in items]
+            entered = [
+                (form.fields[key].label, display_value(key, value))
+                for key, value in normalize_facts(facts).items()
+                if key in form.fields
+            ]
     else:
         initial = {}
         if company is not None:
@@ -44,6 +50,7 @@ def calculator(request: HttpRequest) -> HttpResponse:
             "form": form,
             "items": items,
             "results": results,
+            "entered": entered,
             "company": company,
             "companies": companies,
             "today": timezone.localdate(),

@@ -40,6 +40,7 @@ def test_calculator_shows_per_item_result_amount_and_failed_conditions(client, c
     content = response.content.decode()
     assert "在江津拍摄天数 12 天，少于 15 天" in content
     assert "2,000,000.00" in content
+    assert "在江津拍摄天数（天）：12" in content  # the printed page says what the result was based on
 
 
 def test_calculator_reports_bad_input_next_to_the_field(client, catalogue):
