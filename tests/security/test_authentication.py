@@ -200,7 +200,10 @@ def test_templates_have_no_inline_scripts(template):
 
 
 def _production_env(**extra) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG", "DJANGO_SETTINGS_MODULE"}}
+    # A clean production environment: nothing the test session set for itself (the browser tests set
+    # DJANGO_ALLOW_ASYNC_UNSAFE, which check --deploy rightly reports).
+    ignored = {"DATABASE_URL", "DEBUG", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in ignored}
     env.update(
         DJANGO_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(64),
