@@ -142,6 +142,14 @@ def allowed_transitions(application: Application, user) -> list[workflow.Transit
 # --------------------------------------------------------------------------------------------------------
 
 
+def _clean_text(value: Any) -> str:
+    """Text as typed, without control and format characters (NUL, escape sequences, bidi overrides)."""
+    import unicodedata
+
+    text = str(value or "")
+    return "".join(ch for ch in text if ch in "\n\t" or not unicodedata.category(ch).startswith("C")).strip()
+
+
 def _money(value: Any, *, field: str = "amount") -> Decimal:
     try:
         amount = Decimal(str(value)).quantize(FEN, rounding=ROUND_HALF_UP)
@@ -216,7 +224,7 @@ def perform(application: Application, transition: str, actor, **data: Any) -> Ap
             refusal = _refusal(locked, user, spec)
             if refusal:
                 raise refusal
-            comment = str(data.get("comment") or "").strip()
+            comment = _clean_text(data.get("comment"))
             if spec.comment_required and not comment:
                 raise TransitionRefused("comment_required", _("办理“%(t)s”必须填写理由或说明。") % {"t": spec.label})
             before = _amounts(locked)
@@ -460,9 +468,10 @@ def _on_approve(app: Application, data: dict, context: dict) -> None:
     award = _money(data["amount"])
     if award <= 0:
         raise TransitionRefused("invalid_amount", _("批准金额必须大于零；不予支持的请选择“不予批准”。"))
-    if app.reviewed_amount is not None and award > app.reviewed_amount:
+    ceiling = app.reviewed_amount if app.reviewed_amount is not None else app.computed_amount
+    if ceiling is not None and award > ceiling:
         raise TransitionRefused(
-            "invalid_amount", _("批准金额不能高于初审金额 %(reviewed)s 元。") % {"reviewed": app.reviewed_amount}
+            "invalid_amount", _("批准金额不能高于初审金额 %(reviewed)s 元。") % {"reviewed": ceiling}
         )
     item, rnd = app.item, app.round
     year = rnd.year
@@ -549,7 +558,8 @@ def _on_file_objection(app: Application, data: dict, context: dict) -> None:
 
 
 def _new_objection(app: Application, data: dict, content: str, user) -> Objection:
-    name, contact = str(data.get("name") or "").strip(), str(data.get("contact") or "").strip()
+    name, contact = _clean_text(data.get("name")), _clean_text(data.get("contact"))
+    content = _clean_text(content)
     if not name or not contact:
         raise TransitionRefused("name_required", _("异议须实名提出：请填写真实姓名和联系方式，以便核查时与您联系。"))
     if not content:
@@ -877,7 +887,8 @@ def create_draft(
         )
     if getattr(item, "policy_id", None) and getattr(round, "policy_id", None) and item.policy_id != round.policy_id:
         raise TransitionRefused("wrong_round", _("该扶持项目不属于所选申报批次的政策。"))
-    if not str(project_title).strip():
+    project_title = _clean_text(project_title)
+    if not project_title:
         raise TransitionRefused("title_required", _("请填写项目或作品名称。"))
     with transaction.atomic():
         app = Application.objects.create(

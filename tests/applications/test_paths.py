@@ -327,3 +327,13 @@ def test_notifications_reach_the_applicant(staff):
     note = Notification.objects.get(recipient=applicant, application=app)
     assert note.event == "case.accept" and app.case_number in note.subject
     assert Application.objects.get(pk=app.pk).state == "accepted"
+
+
+def test_objection_text_is_stored_without_control_characters():
+    app = ApplicationFactory(in_public_notice=True)
+    with pytest.raises(TransitionRefused) as refused:
+        services.file_objection(app, name="\x00\u202e", contact="13800000000", content="内容")
+    assert refused.value.code == "name_required"
+    services.file_objection(app, name="李\x00四", contact="138\x1b[31m00000000", content="该片\u202e未在江津拍摄")
+    objection = app.objections.get()
+    assert (objection.name, objection.contact, objection.content) == ("李四", "138[31m00000000", "该片未在江津拍摄")
