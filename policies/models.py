@@ -197,17 +197,17 @@ class Invitation(models.Model):
         STARTED = "started", _("已发起申报")
         DISMISSED = "dismissed", _("已忽略")
 
-    # No index of its own: the unique (company, item, round) constraint leads with company and serves its lookups;
-    # one index fewer to maintain when matching writes a hundred thousand invitations.
+    # Two indexes only, since a match writes a hundred thousand rows at once: the unique (round, item, company)
+    # constraint serves lookups by round and by round and item; company keeps its own for the company's pages.
     company = models.ForeignKey(
-        "companies.Company",
-        on_delete=models.CASCADE,
-        related_name="policy_invitations",
-        verbose_name=_("企业"),
-        db_index=False,
+        "companies.Company", on_delete=models.CASCADE, related_name="policy_invitations", verbose_name=_("企业")
     )
-    item = models.ForeignKey(SupportItem, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("事项"))
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("批次"))
+    item = models.ForeignKey(
+        SupportItem, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("事项"), db_index=False
+    )
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("批次"), db_index=False
+    )
     estimated_amount = models.DecimalField(_("预计金额（元）"), null=True, blank=True, **money)
     snapshot = models.JSONField(_("匹配结果"), default=dict)
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.NEW)
@@ -223,7 +223,7 @@ class Invitation(models.Model):
         ordering = ["-created_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["company", "item", "round"], name="unique_invitation_per_company_item_round"
+                fields=["round", "item", "company"], name="unique_invitation_per_round_item_company"
             )
         ]
 
