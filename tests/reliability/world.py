@@ -1,0 +1,92 @@
+"""One small world with an object behind every URL parameter and a user for every role.
+
+Company A has a case in expert review (with a material, an assigned expert and an issued document), a draft
+and a case in public notice; company B has its own member. Used by the access matrix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from applications.models import Material, NoticeBatch
+from companies.models import Membership
+from tests.factories.applications import ApplicationFactory, CaseItemFactory, ExpertAssignmentFactory
+from tests.factories.companies import CompanyFactory, MembershipFactory, UserFactory
+from tests.factories.documents import DocumentFactory
+from tests.factories.investment import LeadFactory
+from tests.factories.policies import InvitationFactory
+
+ROLES = (
+    "anonymous",
+    "applicant_a",
+    "applicant_b",
+    "clerk",
+    "reviewer",
+    "expert_assigned",
+    "expert_other",
+    "approver",
+    "finance",
+    "manager",
+    "auditor",
+)
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@dataclass
+class World:
+    users: dict[str, Any] = field(default_factory=dict)
+    objects: dict[str, Any] = field(default_factory=dict)
+
+
+def build_world() -> World:
+    from invest.roles import ensure_groups
+
+    ensure_groups()
+    w = World()
+    company_a, company_b = CompanyFactory(), CompanyFactory()
+    w.users["applicant_a"] = MembershipFactory(company=company_a).user
+    w.users["applicant_b"] = MembershipFactory(company=company_b).user
+    for role in ("clerk", "reviewer", "approver", "finance", "manager", "auditor"):
+        w.users[role] = UserFactory(roles=[role])
+    w.users["expert_assigned"] = UserFactory(roles=["expert"])
+    w.users["expert_other"] = UserFactory(roles=["expert"])
+
+    item = CaseItemFactory()
+    case = ApplicationFactory(company=company_a, item=item, in_expert_review=True)
+    ExpertAssignmentFactory(application=case, expert=w.users["expert_assigned"])
+    ExpertAssignmentFactory(application=case, expert=w.users["expert_other"]).delete()  # the expert exists, unassigned
+    draft = ApplicationFactory(company=company_a, item=item, round=case.round)
+    batch = NoticeBatch.objects.create(title="2026年第一批公示", ends_on=timezone.localdate())
+    noticed = ApplicationFactory(
+        company=company_a, item=item, round=case.round, in_public_notice=True, notice_batch=batch
+    )
+    material = Material(application=case, key="licence", original_name="营业执照.pdf", kind="pdf", size=len(PDF))
+    material.file.save("materials/2026/11/access-matrix.pdf", ContentFile(PDF), save=False)
+    material.sha256 = "0" * 64
+    material.save()
+    document = DocumentFactory(application=case)
+    pending = Membership.objects.create(
+        user=UserFactory(roles=["applicant"]), company=company_a, status=Membership.Status.REQUESTED
+    )
+    invitation = InvitationFactory(company=company_a, item=item, round=case.round)
+    lead = LeadFactory()
+    w.objects.update(
+        company_a=company_a,
+        company_b=company_b,
+        item=item,
+        case=case,
+        draft=draft,
+        batch=batch,
+        noticed=noticed,
+        material=material,
+        document=document,
+        pending_membership=pending,
+        invitation=invitation,
+        lead=lead,
+    )
+    return w
