@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from unittest import mock
 
 import pytest
@@ -37,6 +38,10 @@ def test_healthz_after_the_server_drops_our_connection_says_503_then_reconnects(
     params.pop("context", None)
     with psycopg.connect(**params, autocommit=True) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        for _ in range(100):  # the session ends asynchronously; wait until the server has let it go
+            if not other.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone():
+                break
+            time.sleep(0.1)
     down = client.get("/healthz")
     assert down.status_code == 503
     assert down.json()["database"] == "unavailable"
