@@ -13,6 +13,7 @@ import codecs
 import csv
 import hashlib
 import io
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -34,6 +35,8 @@ from . import services
 from .models import Lead, ProjectKind, PromotionEvent
 
 FEN = Decimal("0.01")
+MAX_YUAN = Decimal("1e14")  # Lead money fields hold 16 digits with 2 decimals
+_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
 class ImportFileError(Exception):
@@ -87,9 +90,36 @@ def decode_csv(data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("gb18030"), "gb18030"
+        text = data.decode("gb18030")
     except UnicodeDecodeError:
         raise ImportFileError(_("无法识别文件编码。请在 Excel 中另存为“CSV UTF-8（逗号分隔）”或 XLSX 后重新导入。"))
+    if not _plausible_gb18030(text):
+        raise ImportFileError(
+            _(
+                "文件编码无法可靠识别（可能是繁体 Big5 编码），直接导入会变成乱码。"
+                "请另存为 UTF-8 或 GB18030 编码的 CSV（或 XLSX）后重新导入。"
+            )
+        )
+    return text, "gb18030"
+
+
+def _plausible_gb18030(text: str) -> bool:
+    """Big5 and other double-byte files are usually valid GB18030 too, but decode to rare characters and
+    private-use code points. Text that Excel saved in GBK is almost all within GB2312 (the 6,763 common
+    characters), so a file whose non-ASCII characters are largely outside it was not written in GBK."""
+    wide = [ch for ch in text if ord(ch) > 0x7F]
+    if not wide:
+        return True
+    unusual = 0
+    for ch in wide:
+        if 0xE000 <= ord(ch) <= 0xF8FF:
+            unusual += 1
+            continue
+        try:
+            ch.encode("gb2312")
+        except UnicodeEncodeError:
+            unusual += 1
+    return unusual * 4 <= len(wide)  # at most a quarter: a few traditional or rare characters are fine
 
 
 @dataclass
@@ -147,9 +177,27 @@ def _text(value) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip() if not isinstance(value, str) else value.strip()
 
 
+# C0 control characters (and DEL) other than tab and line breaks: a NUL breaks PostgreSQL text columns and
+# escape sequences end up in terminals and exports; nobody types them on purpose, so the row is refused.
+_CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {"\x7f"}
+
+
 class TextWidget(widgets.CharWidget):
+    """Text cells. Single-line fields (names, contacts) turn tabs and line breaks into a space; notes keep them."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.multiline = multiline
+
     def clean(self, value, row=None, **kwargs):
-        return _text(value)
+        text = _text(value)
+        if any(ch in _CONTROL for ch in text):
+            raise ValueError(
+                _("含有不可见的控制字符（如 NUL、ESC），请删除后重新导入；可在 Excel 中用 CLEAN 函数清除。")
+            )
+        if self.multiline:
+            return text.replace("\r\n", "\n").replace("\r", "\n")
+        return " ".join(text.split()) if any(ch in text for ch in "\t\r\n") else text
 
 
 class CreditCodeWidget(widgets.Widget):
@@ -168,18 +216,29 @@ class YuanWidget(widgets.Widget):
 
     def clean(self, value, row=None, **kwargs):
         text = _text(value)
-        for ch in ",，¥￥元 ":
+        for ch in "¥￥元 ":
             text = text.replace(ch, "")
+        text = text.replace("，", ",")
+        not_amount = _("“%(value)s”不是金额，请填写以元为单位的数字，例如 5000000.00。") % {"value": _text(value)}
+        if "," in text:
+            # Thousands separators only every three digits: "1,2,3" is more likely three numbers than 123.
+            if not _GROUPED.match(text.lstrip("-")):
+                raise ValueError(not_amount)
+            text = text.replace(",", "")
         if not text:
             return Decimal("0.00")
         try:
             amount = Decimal(text)
         except InvalidOperation:
-            raise ValueError(
-                _("“%(value)s”不是金额，请填写以元为单位的数字，例如 5000000.00。") % {"value": _text(value)}
-            )
+            raise ValueError(not_amount)
         if not amount.is_finite() or amount < 0:
             raise ValueError(_("金额不能为负数，请填写以元为单位的数字。"))
+        if amount >= MAX_YUAN:
+            # Checked before quantize, which raises a bare InvalidOperation for 1e400.
+            raise ValueError(
+                _("金额“%(value)s”过大，请填写以元为单位的数字（不超过 99999999999999.99 元），例如 5000000.00。")
+                % {"value": _text(value)}
+            )
         return amount.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
@@ -246,7 +305,7 @@ class LeadResource(resources.ModelResource):
     expected_local_spend = fields.Field(
         attribute="expected_local_spend", column_name="expected_local_spend", widget=YuanWidget()
     )
-    notes = fields.Field(attribute="notes", column_name="notes", widget=TextWidget())
+    notes = fields.Field(attribute="notes", column_name="notes", widget=TextWidget(multiline=True))
 
     class Meta:
         model = Lead
@@ -368,6 +427,11 @@ def import_leads(
         skip_invalid=skip_invalid,
     )
     index, written, report.ignored_columns = _map_headers(table)
+    if not table.rows:
+        report.errors.append(
+            RowError(1, "", _("文件中没有数据行（只有表头），未导入任何线索。请在表头下方逐行填写线索后重新导入。"))
+        )
+        return report
     missing = [COLUMNS[k][0] for k in REQUIRED if k not in index]
     if missing:
         report.errors.append(

@@ -74,7 +74,6 @@ class TestLeadImportFiles:
         assert report.rows == 0 and report.created == 0 and not report.written
         assert Lead.objects.count() == 0
 
-    @pytest.mark.xfail(strict=True, reason=FINDING_HEADERS_ONLY)
     @pytest.mark.parametrize(
         ("filename", "data"),
         [
@@ -128,11 +127,6 @@ class TestLeadImportFiles:
             assert "请" in " ".join(e.reason for e in report.errors) or "例如" in report.errors[0].reason
         assert Lead.objects.count() == 0
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="Big5 (traditional Chinese) bytes are also valid GB18030, so the importer stores mojibake silently; "
-        "reported to the lead (investment developer's importer)",
-    )
     def test_csv_in_big5_is_not_imported_as_mojibake(self):
         data = csv_bytes([["name", "notes"], ["江津影視文化有限公司", "白沙影視城"]], "big5")
         try:
@@ -143,7 +137,6 @@ class TestLeadImportFiles:
 
 
 class TestLeadImportCells:
-    @pytest.mark.xfail(strict=True, reason=FINDING_CONTROL_CHARS)
     @pytest.mark.parametrize("text", ["\x00江津影视", "江津\x00影视", "江津\x1b[31m影视", "江津\x07影视"])
     def test_control_characters_never_reach_the_database(self, text):
         report = import_leads(csv_bytes([["线索名称", "备注"], [text, text]]), "a.csv")
@@ -166,7 +159,6 @@ class TestLeadImportCells:
         assert report.errors[0].row == 2
         assert Lead.objects.count() == 0
 
-    @pytest.mark.xfail(strict=True, reason=FINDING_EXPONENT)
     def test_amount_with_a_huge_exponent_is_refused_naming_the_column(self):
         report = import_leads(csv_bytes([["线索名称", "预计投资额（元）"], ["某影视公司", "1e400"]]), "a.csv")
         assert "预计投资额" in report.errors[0].column

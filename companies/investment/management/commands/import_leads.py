@@ -49,6 +49,8 @@ class Command(BaseCommand):
         for error in report.errors:
             self.stderr.write(f"第{error.row}行 {error.column}：{error.reason}")
         self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False))
+        if not report.rows:
+            raise CommandError(report.errors[0].reason)
         if report.errors and not report.written and not report.dry_run:
             raise CommandError(
                 f"{report.invalid_rows or 1} 行有误，未写入任何线索。修正后重新导入，或使用 --skip-invalid 跳过有误的行。"
