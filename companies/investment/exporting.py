@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from companies.io.columns import neutralise
+
 from . import selectors, workflow
 from .models import Lead
 
@@ -23,7 +25,9 @@ def _sheet(book, title: str, header: list[str], rows: list[list], money_columns:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(row)
+        # Lead names and notes come from imported files: text a spreadsheet would run as a formula
+        # (=, +, -, @, tab, CR) gets the same apostrophe as the company export, so it stays text.
+        sheet.append([neutralise(value) if isinstance(value, str) else value for value in row])
     for index in money_columns:
         for (cell,) in sheet.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
             cell.number_format = MONEY_FORMAT

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from companies import uscc
+from companies.io.columns import ESCAPE
 from invest.audit import audit
 from invest.roles import has_role
 
@@ -191,6 +192,8 @@ class TextWidget(widgets.CharWidget):
 
     def clean(self, value, row=None, **kwargs):
         text = _text(value)
+        if text.startswith(ESCAPE):
+            text = text[1:]  # the export's formula guard (see companies.io.columns.neutralise): re-imports unchanged
         if any(ch in _CONTROL for ch in text):
             raise ValueError(
                 _("含有不可见的控制字符（如 NUL、ESC），请删除后重新导入；可在 Excel 中用 CLEAN 函数清除。")
