@@ -1,6 +1,17 @@
-"""Shared fixtures. Factories live in tests/factories.py; each app's tests in tests/<app>/."""
+"""Shared fixtures. Factories live in tests/factories/; each area's tests in tests/<area>/."""
 
 import pytest
+from django.db import connection
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` need real row locks: skip them before any database set-up on SQLite."""
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (row locks, pg_dump); run `make test-pg`")
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

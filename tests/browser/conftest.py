@@ -15,9 +15,19 @@ import pytest
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make around it are plain
-# synchronous code, so tell Django not to refuse them.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+@pytest.fixture(scope="module", autouse=True)
+def _allow_orm_beside_playwright():
+    """Playwright's sync API runs an event loop in this thread; the ORM calls the tests (and their database
+    set-up and tear-down) make around it are plain synchronous code, so tell Django not to refuse them — only
+    while a browser module runs, so no subprocess started by another test inherits it."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 def pytest_collection_modifyitems(config, items):
@@ -26,8 +36,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="module")
+def browser(_allow_orm_beside_playwright):
+    """One Chromium per test module, closed before any other module runs (its event loop must not outlive it)."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: run scripts/install-system-deps")
     from playwright.sync_api import sync_playwright
@@ -82,7 +93,9 @@ def axe_check():
     axe = Axe()
 
     def check(page) -> None:
-        results = axe.run(page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+        results = axe.run(
+            page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+        )
         violations = results.response["violations"]
         assert not violations, results.generate_report()
 
