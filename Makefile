@@ -65,7 +65,8 @@ lint: setup
 	  $(MANAGE) check --deploy --fail-level WARNING
 
 bench: setup
-	@for f in bench/*.py; do echo "== $$f =="; $(PY) $$f || exit 1; done
+	@for f in bench/*.py; do echo "== $$f =="; \
+	  case $$f in bench/load.py) scripts/with-postgres $(PY) $$f || exit 1;; *) $(PY) $$f || exit 1;; esac; done
 
 clean:
 	rm -rf .venv var db.sqlite3* tests/artifacts
