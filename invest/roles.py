@@ -26,8 +26,28 @@ def has_role(user, *keys: str) -> bool:
     return bool(user_roles(user) & set(keys))
 
 
+# Model permissions each role gets in the admin (object-level rules still decide per case and company).
+# Managers maintain the registry, policies, rules, rounds, calendar and leads; auditors read everything.
+ADMIN_APPS = ("companies", "investment", "policies", "applications", "documents", "invest")
+ROLE_MODEL_PERMISSIONS = {
+    "manager": {"apps": ADMIN_APPS, "actions": ("view", "add", "change", "delete")},
+    "auditor": {"apps": ADMIN_APPS, "actions": ("view",)},
+}
+# Roles whose users may sign in to the admin site (Django's is_staff).
+ADMIN_ROLES = frozenset(ROLE_MODEL_PERMISSIONS)
+
+
 def ensure_groups() -> None:
-    from django.contrib.auth.models import Group
+    """Create the role groups and give managers and auditors their admin permissions. Idempotent."""
+    from django.contrib.auth.models import Group, Permission
 
     for key in ROLE_KEYS:
-        Group.objects.get_or_create(name=key)
+        group, _ = Group.objects.get_or_create(name=key)
+        grant = ROLE_MODEL_PERMISSIONS.get(key)
+        if grant:
+            perms = Permission.objects.filter(content_type__app_label__in=grant["apps"]).filter(
+                codename__regex=r"^({})_".format("|".join(grant["actions"]))
+            )
+            # The audit log stays append-only, also for managers.
+            perms = perms.exclude(content_type__model="auditentry", codename__regex=r"^(add|change|delete)_")
+            group.permissions.add(*perms)

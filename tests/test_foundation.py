@@ -129,3 +129,15 @@ class TestLanguageSwitch:
     def test_every_page_offers_the_switch(self, client):
         body = client.get("/accounts/login/").content.decode()
         assert 'name="language" value="en"' in body
+
+
+@pytest.mark.django_db
+def test_demo_manager_can_open_the_rule_admin(client):
+    call_command("seed_demo", verbosity=0)
+    client.login(username="manager", password="jiangjin-demo")
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/policies/supportitem/").status_code == 200
+    manager = get_user_model().objects.get(username="manager")
+    assert manager.has_perm("policies.change_supportitem")
+    assert not manager.has_perm("invest.delete_auditentry")
+    assert not get_user_model().objects.get(username="reviewer").is_staff

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from companies.models import Company, Membership
 from companies.uscc import make_code
-from invest.roles import ensure_groups
+from invest.roles import ADMIN_ROLES, ensure_groups
 
 DEMO_PASSWORD = "jiangjin-demo"
 DEMO_USERS = [
@@ -64,6 +64,9 @@ class Command(BaseCommand):
                     user.set_password(DEMO_PASSWORD)
                     user.save()
                 user.groups.add(Group.objects.get(name=role))
+                if role in ADMIN_ROLES and not user.is_staff:
+                    user.is_staff = True
+                    user.save(update_fields=["is_staff"])
                 if role == "applicant":
                     Membership.objects.get_or_create(
                         user=user, company=company, defaults={"status": Membership.Status.CONFIRMED}
