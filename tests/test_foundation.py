@@ -141,3 +141,21 @@ def test_demo_manager_can_open_the_rule_admin(client):
     assert manager.has_perm("policies.change_supportitem")
     assert not manager.has_perm("invest.delete_auditentry")
     assert not get_user_model().objects.get(username="reviewer").is_staff
+
+
+@pytest.mark.django_db
+def test_setup_roles_creates_every_group_without_demo_users():
+    call_command("setup_roles", verbosity=0)
+    call_command("setup_roles", verbosity=0)
+    assert set(Group.objects.values_list("name", flat=True)) >= {
+        "applicant",
+        "clerk",
+        "reviewer",
+        "expert",
+        "approver",
+        "finance",
+        "manager",
+        "auditor",
+    }
+    assert Group.objects.get(name="manager").permissions.filter(codename="change_company").exists()
+    assert not get_user_model().objects.exists()
