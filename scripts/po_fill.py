@@ -3,7 +3,7 @@
 
     scripts/po_fill.py locale/en/LC_MESSAGES/django.po < pairs.tsv
 
-Only single-line msgids are handled; entries that already have a translation are left alone
+Multi-line msgids are joined before matching; plural entries must be edited by hand. Entries that already have a translation are left alone
 unless --force is given. Prints how many entries were filled and which msgids are still empty.
 """
 
