@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .variables import BOOLEAN, CHOICE, DATE, NUMBER, REGISTRY, VARIABLES
+from .variables import BOOLEAN, CHOICE, DATE, NUMBER, REGISTRY, VARIABLES, validate_number
 
 _BOOLEAN_CHOICES = (("", _("未填写")), ("true", _("是")), ("false", _("否")))
 
@@ -13,7 +13,14 @@ _BOOLEAN_CHOICES = (("", _("未填写")), ("true", _("是")), ("false", _("否")
 def _form_field(variable) -> forms.Field:
     label = f"{variable.label}（{variable.unit}）" if variable.unit else str(variable.label)
     if variable.type == NUMBER:
-        return forms.DecimalField(label=label, required=False, min_value=0, max_digits=18, decimal_places=2)
+        return forms.DecimalField(
+            label=label,
+            required=False,
+            min_value=0,
+            max_digits=18,
+            decimal_places=2,
+            validators=[validate_number(variable.key)],
+        )
     if variable.type == BOOLEAN:
         return forms.TypedChoiceField(label=label, required=False, choices=_BOOLEAN_CHOICES, empty_value=None)
     if variable.type == DATE:

