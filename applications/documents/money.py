@@ -13,20 +13,32 @@ Input is a Decimal (or int/str), rounded half-up to the fen; floats are refused.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 SMALL_UNITS = ("", "拾", "佰", "仟")
 BIG_UNITS = ("", "万", "亿", "万亿")
 FEN = Decimal("0.01")
 MAX_AMOUNT = Decimal("9999999999999999.99")
+_TOO_LARGE = MAX_AMOUNT + Decimal("0.005")  # the smallest amount that rounds above MAX_AMOUNT
 
 
 def to_fen(amount: Decimal | int | str) -> Decimal:
-    """Round to the fen, half up, the way every amount in this service is rounded."""
+    """Round to the fen, half up, the way every amount in this service is rounded.
+
+    Amounts beyond MAX_AMOUNT (either sign), NaN and infinity raise ValueError. The range is checked before
+    quantizing: quantize raises decimal.InvalidOperation once the result needs more than 28 digits."""
     if isinstance(amount, float):
         raise TypeError("money must be Decimal, int or str, never float")
-    return Decimal(amount).quantize(FEN, rounding=ROUND_HALF_UP)
+    try:
+        value = Decimal(amount)
+    except InvalidOperation:
+        raise ValueError(f"not an amount: {amount!r}") from None
+    if not value.is_finite():
+        raise ValueError("amount must be a finite number")
+    if abs(value) >= _TOO_LARGE:
+        raise ValueError("amount too large")
+    return value.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
 def _group(n: int) -> str:
