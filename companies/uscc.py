@@ -29,7 +29,18 @@ def normalize(raw: str) -> str:
         return ""
     if raw.__class__ is str and raw.isascii() and raw.isalnum() and raw == raw.upper():
         return raw  # already normal: the common case at 100,000 codes a file
-    return unicodedata.normalize("NFKC", str(raw)).translate(_STRIP).upper()
+    code = unicodedata.normalize("NFKC", str(raw)).translate(_STRIP).upper()
+    if code.isascii():
+        return code
+    # upper() can undo NFKC (U+0390 'ΐ' upper-cases to a decomposed sequence), so normalising twice would
+    # give a different answer; repeat until nothing changes (once more in practice). Never a valid code,
+    # but the same input must always give the same stored value.
+    for _round in range(3):
+        again = unicodedata.normalize("NFKC", code).translate(_STRIP).upper()
+        if again == code:
+            break
+        code = again
+    return code
 
 
 def check_char(first17: str) -> str:

@@ -128,11 +128,6 @@ def test_problems_is_empty_exactly_when_the_code_is_valid(raw):
         assert "请" in message or "位" in message  # Chinese, and says where or what to check
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="companies.uscc.normalize upper-cases after NFKC, so e.g. 'ΐ' (U+0390) upper-cases to a decomposed "
-    "sequence that a second NFKC composes; harmless for validation (never a valid code), reported to the lead",
-)
 @given(st.text())
 @example("\u0390")
 @settings(max_examples=50)
