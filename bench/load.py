@@ -137,7 +137,7 @@ def apply_form(item, rnd, company) -> dict:
     for spec in item.form_fields or []:
         kind = spec.get("type")
         if kind == "boolean":
-            data[spec["key"]] = "on"
+            data[spec["key"]] = "true"
         elif kind == "choice":
             data[spec["key"]] = (spec.get("choices") or [{"value": ""}])[0].get("value", "")
         else:
