@@ -191,7 +191,7 @@ def _amounts(app: Application) -> dict[str, Any]:
     return {f: getattr(app, f) for f in (*AMOUNT_FIELDS, "reclaimed_amount")}
 
 
-def perform(application: Application, transition: str, actor, **data: Any) -> Application:
+def perform(application: Application, transition: str, actor, *, on: date | None = None, **data: Any) -> Application:
     """Take one transition of the table on a case, or raise TransitionRefused saying why not.
 
     ``application`` is the case as the actor saw it: if its state changed since (someone else acted
@@ -200,6 +200,8 @@ def perform(application: Application, transition: str, actor, **data: Any) -> Ap
     Data by transition: ``comment``; ``amount``; request_correction ``items`` (list of dicts with
     kind/key/problem/note) and optional ``deadline``; file_objection ``name``, ``contact``; disburse
     ``paid_on``, ``voucher_number``; approve optional ``batch`` (else a batch of one is started).
+    ``on`` is the date deadline conditions (correction overdue, notice period over) are judged on;
+    default today.
     """
     spec = _spec(transition)
     user = _actor_user(actor)
@@ -217,6 +219,8 @@ def perform(application: Application, transition: str, actor, **data: Any) -> Ap
                     _("案件已被他人处理，当前阶段为“%(state)s”。请刷新页面查看最新情况后再操作。")
                     % {"state": locked.state_label},
                 )
+            if on is not None:
+                locked.as_of = on  # read by the workflow's deadline conditions
             if spec.key == "disburse" and "amount" in data:
                 remaining = locked.remaining_to_disburse
                 if _money(data["amount"]) < remaining:
@@ -1055,13 +1059,19 @@ def tick_deadlines(on: date | None = None) -> TickResult:
     result = TickResult()
     for app in Application.objects.filter(state="correction_requested", due_kind="correction", due_date__lt=now):
         try:
-            perform(app, "lapse", None, comment=str(_("补正期限 %(d)s 已过，未提交补正材料。") % {"d": app.due_date}))
+            perform(
+                app,
+                "lapse",
+                None,
+                on=now,
+                comment=str(_("补正期限 %(d)s 已过，未提交补正材料。") % {"d": app.due_date}),
+            )
             result.lapsed += 1
         except TransitionRefused:
             pass
     for app in Application.objects.filter(state="public_notice", due_kind="public_notice", due_date__lt=now):
         try:
-            perform(app, "conclude_notice", None)
+            perform(app, "conclude_notice", None, on=now)
             result.concluded += 1
         except TransitionRefused as exc:
             result.held += 1

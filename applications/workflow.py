@@ -311,16 +311,20 @@ def _all_opinions_in(app) -> bool:
     return assignments.exists() and not assignments.filter(answered_at__isnull=True).exists()
 
 
-def _correction_overdue(app) -> bool:
+def _as_of(app):
+    """The date a deadline condition is judged on: the ``on`` date given to ``services.perform`` (the
+    deadline run for a given day sets it on the locked case), else today."""
     from .workdays import today
 
-    return app.due_kind == "correction" and app.due_date is not None and app.due_date < today()
+    return getattr(app, "as_of", None) or today()
+
+
+def _correction_overdue(app) -> bool:
+    return app.due_kind == "correction" and app.due_date is not None and app.due_date < _as_of(app)
 
 
 def _notice_period_over(app) -> bool:
-    from .workdays import today
-
-    return app.due_kind == "public_notice" and app.due_date is not None and app.due_date < today()
+    return app.due_kind == "public_notice" and app.due_date is not None and app.due_date < _as_of(app)
 
 
 def _no_open_objection(app) -> bool:

@@ -1,6 +1,6 @@
 """A case walked through every path of the workflow table, through the same services the pages and API call."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -337,3 +337,29 @@ def test_objection_text_is_stored_without_control_characters():
     services.file_objection(app, name="李\x00四", contact="138\x1b[31m00000000", content="该片\u202e未在江津拍摄")
     objection = app.objections.get()
     assert (objection.name, objection.contact, objection.content) == ("李四", "138[31m00000000", "该片未在江津拍摄")
+
+
+def test_tick_deadlines_on_a_given_date_ends_the_notice_period_and_lapses_corrections(staff):
+    """tick_deadlines(on=...) used to judge "period over" by the real today, so a run for a later date (the
+    command's --on, catching up a missed day) flagged cases but never concluded or lapsed any."""
+    from applications.workdays import today
+
+    later = today() + timedelta(days=40)
+    notice = ApplicationFactory(in_public_notice=True, due_date=later - timedelta(days=1))
+    correction = ApplicationFactory(submitted=True)
+    perform(
+        correction,
+        "request_correction",
+        staff["clerk"],
+        comment="缺少发票",
+        items=[{"key": "invoices", "problem": "missing"}],
+    )
+    assert correction.due_date < later
+
+    assert services.tick_deadlines().concluded == 0  # today: the notice still runs
+    result = services.tick_deadlines(on=later)
+    assert (result.concluded, result.lapsed) == (1, 1), result
+    notice.refresh_from_db()
+    correction.refresh_from_db()
+    assert notice.state == "approved"
+    assert correction.state == "lapsed"
