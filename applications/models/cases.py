@@ -133,6 +133,20 @@ class Application(WorkflowTransitions, ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.case_number} {self.project_title}"
 
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        """Reload without touching the field's `protected` flag.
+
+        django-fsm-2 4.2.4 turns the protection off for the whole process while it refreshes, which is not
+        thread-safe: a transition running at the same moment in another thread can fail with "Direct state
+        modification is not allowed" or run unprotected. The descriptor only refuses a value when the instance
+        already holds one, so dropping this instance's cached state lets Django load it as usual.
+        """
+        for field in self.state_fields:
+            if fields is None or field.name in fields or field.attname in fields:
+                self.__dict__.pop(field.name, None)
+        models.Model.refresh_from_db(self, using=using, fields=fields, from_queryset=from_queryset)
+        self._update_initial_state()
+
     @property
     def state_label(self) -> str:
         return str(workflow.STATE_BY_KEY[self.state].label)

@@ -8,7 +8,8 @@ is not allowed``. ``applications.services.perform`` ends with ``application.refr
 transaction has committed, so under a threaded server (gunicorn ``--threads``, ASGI) a transition that
 succeeded reports a 500 to its user; meanwhile other threads briefly run with the protection off.
 Seen for real in tests/reliability/test_concurrency.py (PostgreSQL, 40 transitions in threads), reproduced
-here deterministically without a database.
+here deterministically without a database. Fixed in ``Application.refresh_from_db``, which drops the cached
+state instead of touching the shared flag.
 """
 
 from __future__ import annotations
@@ -16,17 +17,11 @@ from __future__ import annotations
 import threading
 from unittest import mock
 
-import pytest
 from django.db import models
 
 from applications.models import Application
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="django-fsm-2 toggles Field.protected process-wide in refresh_from_db; perform() refreshes the "
-    "caller's instance after commit, so concurrent transitions in threads raise AttributeError",
-)
 def test_two_threads_refreshing_cases_at_once_do_not_trip_the_state_protection():
     second_inside, first_done = threading.Event(), threading.Event()
     failures = []
