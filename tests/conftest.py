@@ -15,6 +15,16 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters (DRF) live in the cache: each test starts with none, whatever ran before it."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _chinese_by_default(settings):
     settings.LANGUAGE_CODE = "zh-hans"
 
