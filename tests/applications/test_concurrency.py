@@ -15,7 +15,7 @@ from tests.factories.companies import UserFactory
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 
@@ -23,6 +23,18 @@ pytestmark = [
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("row-lock concurrency needs PostgreSQL")
+
+
+@pytest.fixture(autouse=True)
+def _holiday_calendar(_postgres_only, transactional_db):
+    """Transactional tests start from a flushed database: put the migration-seeded calendar back.
+
+    (serialized_rollback clashed with the content types that a previous transactional test's flush
+    recreates, so the calendar is seeded here instead.)
+    """
+    from django.core.management import call_command
+
+    call_command("seed_calendar", verbosity=0)
 
 
 def run_simultaneously(actions):
