@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -49,7 +48,6 @@ from .workdays import WorkingCalendar, today
 
 FEN = Decimal("0.01")
 #: A company receives at most this much a calendar year across all items (DOMAIN.md).
-COMPANY_YEARLY_CAP = Decimal(getattr(settings, "COMPANY_YEARLY_CAP", "5000000.00"))
 BAN_YEARS = 5
 
 
@@ -519,13 +517,6 @@ def _on_approve(app: Application, data: dict, context: dict) -> None:
                 _("本政策每家企业每年奖补不超过 %(cap)s 元，本年度已批 %(used)s 元，本次最多可批 %(left)s 元。")
                 % {"cap": policy_cap, "used": used, "left": max(policy_cap - used, Decimal("0.00"))},
             )
-    used = _sum(others.filter(company_id=app.company_id, round__year=year))
-    if used + payable > COMPANY_YEARLY_CAP:
-        raise TransitionRefused(
-            "over_company_cap",
-            _("每家企业每年获得扶持资金不超过 %(cap)s 元，本年度已批 %(used)s 元，本次最多可批 %(left)s 元。")
-            % {"cap": COMPANY_YEARLY_CAP, "used": used, "left": max(COMPANY_YEARLY_CAP - used, Decimal("0.00"))},
-        )
     used = _sum(others.filter(round=rnd))
     if used + payable > rnd.budget:
         raise TransitionRefused(

@@ -67,7 +67,7 @@ def test_budget_freed_by_a_rejection_after_objection_can_be_used_again(staff):
 
 def test_company_yearly_cap_of_five_million(staff):
     company = CompanyFactory()
-    rnd = CaseRoundFactory(budget=Decimal("20000000.00"))
+    rnd = CaseRoundFactory(budget=Decimal("20000000.00"), policy__cap_per_company_year=Decimal("5000000.00"))
     big = CaseItemFactory(policy=rnd.policy, cap_per_application=None)
     ApplicationFactory(approved=True, company=company, item=big, round=rnd, approved_amount=Decimal("4500000.00"))
     app = ApplicationFactory(
@@ -78,6 +78,20 @@ def test_company_yearly_cap_of_five_million(staff):
     assert refused.value.code == "over_company_cap"
     assert "500,000.00" in refused.value.reason or "500000.00" in refused.value.reason
     perform(app, "approve", staff["approver"], amount="500000")
+
+
+def test_company_yearly_cap_follows_the_policy_data_when_a_manager_raises_it(staff):
+    """The 5,000,000 is policy data, not code: a raised cap lets a larger approval through."""
+    company = CompanyFactory()
+    rnd = CaseRoundFactory(budget=Decimal("20000000.00"), policy__cap_per_company_year=Decimal("6000000.00"))
+    big = CaseItemFactory(policy=rnd.policy, cap_per_application=None)
+    ApplicationFactory(approved=True, company=company, item=big, round=rnd, approved_amount=Decimal("4500000.00"))
+    app = ApplicationFactory(
+        pending_decision=True, company=company, item=big, round=rnd, reviewed_amount=Decimal("600000.00")
+    )
+    perform(app, "approve", staff["approver"], amount="600000")
+    app.refresh_from_db()
+    assert app.approved_amount == Decimal("600000.00")
 
 
 def test_item_yearly_cap_and_once_per_company(staff):
