@@ -9,7 +9,6 @@ header = row 1), the column as it is headed in the file, and what to fix.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import io
@@ -28,6 +27,7 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from companies import uscc
+from companies.io import files
 from companies.io.columns import ESCAPE
 from invest.audit import audit
 from invest.roles import has_role
@@ -82,45 +82,11 @@ _ALIASES = {_header_key(alias): key for key, (_label, aliases) in COLUMNS.items(
 
 
 def decode_csv(data: bytes) -> tuple[str, str]:
-    """Text and the encoding used: a BOM decides; else strict UTF-8; else GB18030 (a superset of GBK)."""
-    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
-            return data.decode(name), name
+    """Text and encoding, detected exactly as for company imports (companies.io.files.decode_csv)."""
     try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise ImportFileError(_("无法识别文件编码。请在 Excel 中另存为“CSV UTF-8（逗号分隔）”或 XLSX 后重新导入。"))
-    if not _plausible_gb18030(text):
-        raise ImportFileError(
-            _(
-                "文件编码无法可靠识别（可能是繁体 Big5 编码），直接导入会变成乱码。"
-                "请另存为 UTF-8 或 GB18030 编码的 CSV（或 XLSX）后重新导入。"
-            )
-        )
-    return text, "gb18030"
-
-
-def _plausible_gb18030(text: str) -> bool:
-    """Big5 and other double-byte files are usually valid GB18030 too, but decode to rare characters and
-    private-use code points. Text that Excel saved in GBK is almost all within GB2312 (the 6,763 common
-    characters), so a file whose non-ASCII characters are largely outside it was not written in GBK."""
-    wide = [ch for ch in text if ord(ch) > 0x7F]
-    if not wide:
-        return True
-    unusual = 0
-    for ch in wide:
-        if 0xE000 <= ord(ch) <= 0xF8FF:
-            unusual += 1
-            continue
-        try:
-            ch.encode("gb2312")
-        except UnicodeEncodeError:
-            unusual += 1
-    return unusual * 4 <= len(wide)  # at most a quarter: a few traditional or rare characters are fine
+        return files.decode_csv(data)
+    except files.FileError as exc:
+        raise ImportFileError(str(exc)) from None
 
 
 @dataclass

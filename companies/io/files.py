@@ -37,27 +37,62 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def detect_encoding(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+def plausible_gb18030(text: str) -> bool:
+    """Big5 and other double-byte files are usually valid GB18030 too, but decode to rare characters and
+    private-use code points. Text that Excel saved in GBK is almost all within GB2312 (the 6,763 common
+    characters), so a file whose non-ASCII characters are largely outside it was not written in GBK."""
+    wide = [ch for ch in text if ord(ch) > 0x7F]
+    if not wide:
+        return True
+    unusual = 0
+    for ch in wide:
+        if 0xE000 <= ord(ch) <= 0xF8FF:
+            unusual += 1
+            continue
+        try:
+            ch.encode("gb2312")
+        except UnicodeEncodeError:
+            unusual += 1
+    return unusual * 4 <= len(wide)  # at most a quarter: a few traditional or rare characters are fine
+
+
+def decode_csv(data: bytes) -> tuple[str, str]:
+    """The text of a CSV file and the encoding it was read with; every spreadsheet import uses this.
+
+    A BOM decides; else strict UTF-8; else GB18030 (a superset of the GBK Chinese Excel writes), unless
+    the result looks like another double-byte encoding such as Big5, which would be stored as mojibake.
+    """
+    for bom, name in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(name), name
+            except UnicodeDecodeError:
+                break
     else:
-        return "utf-8"
+        try:
+            return data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            pass
     try:
-        data.decode("gb18030")
+        text = data.decode("gb18030")
     except UnicodeDecodeError:
         raise FileError(_("无法识别文件的字符编码。请在Excel中“另存为”XLSX，或“CSV UTF-8（逗号分隔）”后重新导入。"))
-    return "gb18030"
+    if not plausible_gb18030(text):
+        raise FileError(
+            _(
+                "文件编码无法可靠识别（可能是繁体 Big5 编码），直接导入会变成乱码。"
+                "请另存为 UTF-8 或 GB18030 编码的 CSV（或 XLSX）后重新导入。"
+            )
+        )
+    return text, "gb18030"
+
+
+def detect_encoding(data: bytes) -> str:
+    return decode_csv(data)[1]
 
 
 def read_csv(data: bytes) -> tuple[list[Any], list[list[str]], str]:
-    encoding = detect_encoding(data)
-    text = data.decode(encoding)
+    text, encoding = decode_csv(data)
     if text.startswith("\ufeff"):
         text = text[1:]
     first_line = text.split("\n", 1)[0]

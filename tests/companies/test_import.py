@@ -253,3 +253,10 @@ def test_a_duplicate_of_a_row_with_other_errors_is_still_reported_on_the_later_r
     lines, err = run(write_file(csv_bytes(HEADERS_ZH, rows)), expect_exit=1)
     assert counts(lines)["invalid"] == 2
     assert "第2行［成立日期］" in err and "第3行［统一社会信用代码］" in err and "与第2行重复" in err
+
+
+def test_a_big5_csv_is_refused_instead_of_stored_as_mojibake(write_file):
+    rows = [[ROWS[0][0], "江津影視文化有限公司", "王測試"]]
+    lines, err = run(write_file(csv_bytes(HEADERS_EN[:3], rows, "big5"), "big5.csv"), expect_exit=1)
+    assert "Big5" in err and "UTF-8" in err
+    assert Company.objects.count() == 0
