@@ -48,10 +48,11 @@ def member_company_ids(user) -> list[int]:
     )
 
 
-def cases_of_applicant(user) -> QuerySet[Application]:
-    return Application.objects.filter(company_id__in=member_company_ids(user)).select_related(
-        "company", "item", "round"
-    )
+def cases_of_applicant(user, company_ids: list[int] | None = None) -> QuerySet[Application]:
+    """The cases of the companies the user is a confirmed member of (pass the ids if already read)."""
+    if company_ids is None:
+        company_ids = member_company_ids(user)
+    return Application.objects.filter(company_id__in=company_ids).select_related("company", "item", "round")
 
 
 def visible_cases(user) -> QuerySet[Application]:

@@ -16,6 +16,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -94,7 +95,21 @@ def public_links() -> dict[str, str]:
     }
 
 
-def _deadline(app: Application) -> dict[str, Any] | None:
+#: Rows per page of the reviewer queue and of an applicant's case list.
+QUEUE_PAGE_SIZE = 50
+CASES_PAGE_SIZE = 20
+
+
+def paginate(request: HttpRequest, rows, per_page: int) -> tuple[Page, str]:
+    """One page of rows (?page=N, out-of-range numbers show the nearest page) and the query string
+    without the page number, for the page links to keep the filters."""
+    page = Paginator(rows, per_page).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return page, params.urlencode()
+
+
+def _deadline(app: Application, *, now=None, calendar: WorkingCalendar | None = None) -> dict[str, Any] | None:
     if not app.due_date:
         return None
     labels = {
@@ -102,8 +117,8 @@ def _deadline(app: Application) -> dict[str, Any] | None:
         "correction": _("补正期限"),
         "public_notice": _("公示截止"),
     }
-    now = today()
-    calendar = WorkingCalendar()
+    now = now or today()
+    calendar = calendar or WorkingCalendar()
     overdue = app.due_date < now
     left = 0 if overdue else calendar.working_days_between(now, app.due_date)
     return {"label": labels.get(app.due_kind, _("期限")), "date": app.due_date, "overdue": overdue, "left": left}
@@ -208,7 +223,10 @@ def _open_rounds(item: SupportItem):
 @role_required("applicant")
 def my_cases(request: HttpRequest) -> HttpResponse:
     company_ids = selectors.member_company_ids(request.user)
-    cases = selectors.cases_of_applicant(request.user).order_by("-created_at")
+    page, page_query = paginate(
+        request, selectors.cases_of_applicant(request.user, company_ids).order_by("-created_at", "-id"), CASES_PAGE_SIZE
+    )
+    on, calendar = today(), WorkingCalendar()
     invitations = (
         Invitation.objects.filter(company_id__in=company_ids, status=Invitation.Status.NEW)
         .select_related("item", "round", "company")
@@ -222,7 +240,9 @@ def my_cases(request: HttpRequest) -> HttpResponse:
         request,
         "portal/my_cases.html",
         {
-            "cases": [(c, _deadline(c)) for c in cases],
+            "cases": [(c, _deadline(c, now=on, calendar=calendar)) for c in page],
+            "page": page,
+            "page_query": page_query,
             "invitations": invitations,
             "items": items,
             "companies": Company.objects.filter(pk__in=company_ids),
@@ -624,14 +644,17 @@ def _filters(request: HttpRequest, blank_stage=None) -> tuple[QueueFilterForm, s
 @require_GET
 def workbench(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
-    cases = list(selectors.queue(request.user, filters)[:500])
+    page, page_query = paginate(request, selectors.queue(request.user, filters), QUEUE_PAGE_SIZE)
+    on, calendar = today(), WorkingCalendar()
     user = request.user
     return render(
         request,
         "portal/workbench.html",
         {
             "filter_form": form,
-            "rows": [(c, _deadline(c)) for c in cases],
+            "rows": [(c, _deadline(c, now=on, calendar=calendar)) for c in page],
+            "page": page,
+            "page_query": page_query,
             "can_bulk_approve": has_role(user, "approver"),
             "can_bulk_assign": has_role(user, "reviewer"),
             "assign_form": AssignExpertsForm(auto_id="bulk-%s") if has_role(user, "reviewer") else None,

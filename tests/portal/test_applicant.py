@@ -209,3 +209,19 @@ def test_pages_render_in_english_too(client, member, case_of, staff):
     for url in (reverse("portal:dashboard"), reverse("portal:workbench"), reverse("portal:notices")):
         response = client.get(url)
         assert response.status_code == 200 and '<html lang="en">' in response.text
+
+
+def test_my_cases_are_paged(client, member, case_of):
+    from applications.portal.views import CASES_PAGE_SIZE
+
+    cases = [case_of(member, submitted=True) for _ in range(CASES_PAGE_SIZE + 2)]
+    client.force_login(member.user)
+    url = reverse("portal:my_cases")
+    first = client.get(url)
+    assert first.context["page"].paginator.count == CASES_PAGE_SIZE + 2
+    shown = [c for c in cases if c.case_number in first.text]
+    assert len(shown) == CASES_PAGE_SIZE
+    second = client.get(url, {"page": 2}).text
+    assert {c.case_number for c in cases} - {c.case_number for c in shown} == {
+        c.case_number for c in cases if c.case_number in second
+    }

@@ -249,3 +249,31 @@ def test_applicant_timeline_names_the_office_by_role_only(client, staff, member,
     assert "受理员" in text and staff["clerk"].username not in text
     client.force_login(staff["reviewer"])
     assert staff["clerk"].username in client.get(reverse("portal:staff_case", args=[app.pk])).text
+
+
+def test_queue_is_paged_and_the_page_links_keep_the_filters(
+    client, staff, member, case_of, django_assert_max_num_queries
+):
+    from applications.portal.views import QUEUE_PAGE_SIZE
+
+    today = timezone.localdate()
+    # Every case has a deadline, so each row computes one (one calendar for the page, not one per row).
+    cases = [case_of(member, submitted=True, due_date=today + timedelta(days=n)) for n in range(QUEUE_PAGE_SIZE + 3)]
+    client.force_login(staff["clerk"])
+    url = reverse("portal:workbench")
+    first = client.get(url, {"sort": "due"})
+    text = first.text
+    assert first.context["page"].paginator.count == QUEUE_PAGE_SIZE + 3
+    assert f"（{QUEUE_PAGE_SIZE + 3} 件）" in text
+    assert cases[0].case_number in text and cases[QUEUE_PAGE_SIZE - 1].case_number in text
+    assert cases[QUEUE_PAGE_SIZE].case_number not in text
+    assert 'href="?sort=due&amp;page=2"' in text
+    second = client.get(url, {"sort": "due", "page": 2}).text
+    assert all(c.case_number in second for c in cases[QUEUE_PAGE_SIZE:])
+    assert cases[0].case_number not in second
+    # Out-of-range or garbage page numbers show the nearest page instead of an error.
+    assert client.get(url, {"sort": "due", "page": 999}).context["page"].number == 2
+    assert client.get(url, {"page": "x"}).context["page"].number == 1
+    # The number of queries does not depend on how many rows have deadlines.
+    with django_assert_max_num_queries(12):
+        client.get(url, {"sort": "due"})
