@@ -193,7 +193,8 @@ TRANSITIONS: tuple[Transition, ...] = (
         _("审定通过并公示"),
         amount="approved_amount",
         deadline="start_notice",
-        document_kind="approval_decision",
+        # No document of its own: the batch's public-notice list (公示名单) is issued by start_public_notice
+        # (notice_batch_started); the approval decision waits until the notice period ends (conclude_notice).
         bulk=True,
         label_en="Approve and publish notice",
     ),
@@ -246,6 +247,9 @@ TRANSITIONS: tuple[Transition, ...] = (
         (SYSTEM,),
         _("公示期满无异议"),
         deadline="stop",
+        # DOMAIN.md: the approval decision, with its document number, is issued when the case becomes
+        # `approved`, i.e. after the public notice (also after a dismissed objection restarted it).
+        document_kind="approval_decision",
         conditions=("notice_period_over", "no_open_objection"),
         label_en="Notice period over",
     ),

@@ -123,7 +123,8 @@ def test_happy_path_from_draft_to_archive(draft, staff, pdf, clock, signals_seen
 
     kinds = {s["transition"]: s["document_kind"] for s in signals_seen if s["signal"] == "case_transitioned"}
     assert kinds["accept"] == "acceptance_notice"
-    assert kinds["approve"] == "approval_decision"
+    assert kinds["approve"] is None  # the decision waits for the public notice to end
+    assert kinds["conclude_notice"] == "approval_decision"
     assert kinds["disburse"] == "disbursement_notice"
     assert kinds["start_review"] is None
     assert [s["batch"] for s in signals_seen if s["signal"] == "notice_batch_started"] == [app.notice_batch]

@@ -43,7 +43,9 @@ def test_workflow_command_prints_json_with_both_languages():
     states = {s["key"]: s["label"] for s in data["states"]}
     assert states["correction_requested"] == {"zh-hans": "待补正", "en": "Correction requested"}
     approve = next(t for t in data["transitions"] if t["key"] == "approve")
-    assert approve["roles"] == ["approver"] and approve["document_kind"] == "approval_decision"
+    assert approve["roles"] == ["approver"] and approve["document_kind"] is None
+    conclude = next(t for t in data["transitions"] if t["key"] == "conclude_notice")
+    assert conclude["target"] == "approved" and conclude["document_kind"] == "approval_decision"
     assert data["deadlines_working_days"] == {"acceptance": 5, "correction": 10, "public_notice": 5}
 
 
@@ -60,13 +62,29 @@ def test_document_kinds_match_the_team_interface():
         "accept": "acceptance_notice",
         "request_correction": "correction_notice",
         "not_accept": "not_accepted_notice",
-        "approve": "approval_decision",
+        "conclude_notice": "approval_decision",
         "reject": "rejection_decision",
         "uphold_objection": "rejection_decision",
         "disburse": "disbursement_notice",
         "disburse_partial": "disbursement_notice",
     }
     assert workflow.TRANSITION_BY_KEY["claw_back"].document_kind is None
+
+
+def test_the_approval_decision_is_issued_on_every_way_into_approved_and_nowhere_else():
+    """DOMAIN.md puts the approval decision (with its number) on the state 已批准, after the public notice."""
+    into_approved = {t.key for t in workflow.TRANSITIONS if t.target == "approved" and "approved" not in t.sources}
+    issuing = {t.key for t in workflow.TRANSITIONS if t.document_kind == "approval_decision"}
+    assert into_approved == issuing == {"conclude_notice"}
+
+
+def test_docs_list_the_document_of_each_transition():
+    text = DOC.read_text(encoding="utf-8")
+    for t in workflow.TRANSITIONS:
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{t.key}` |"))
+        last = row.strip()[1:-1].split("|")[-1].strip()  # the 文书 column
+        expected = f"`{t.document_kind}`" if t.document_kind else ""
+        assert last == expected, f"docs/workflow.md: {t.key} issues {t.document_kind!r}, the row says {last!r}"
 
 
 def test_admin_lists_cases_read_only(admin_client, db):

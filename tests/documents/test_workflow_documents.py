@@ -1,6 +1,6 @@
 """Each transition that issues a document does so in its own transaction, and the PDF says what was decided."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -25,6 +25,21 @@ def only_document(app, kind) -> Document:
     documents = list(Document.objects.filter(application=app, kind=kind))
     assert len(documents) == 1, documents
     return documents[0]
+
+
+def approve_and_conclude(app, amount: Decimal):
+    """Approve the case, then let its public notice run out: the approval decision is issued only then."""
+    perform(app, "approve", UserFactory(roles=["approver"]), amount=amount)
+    app.refresh_from_db()
+    return conclude(app)
+
+
+def conclude(app):
+    """The daily deadline run on the first day after the notice period (what tick_deadlines does)."""
+    perform(app, "conclude_notice", None, on=app.due_date + timedelta(days=1))
+    app.refresh_from_db()
+    assert app.state == "approved"
+    return app
 
 
 @pytest.fixture
@@ -82,7 +97,7 @@ def test_not_accepted_notice_gives_the_reason(clerk):
 @pytest.mark.django_db
 def test_approval_decision_prints_the_amount_in_figures_and_capitals(roles):
     app = DocCaseFactory(pending_decision=True, reviewed_amount=Decimal("1000000.05"))
-    perform(app, "approve", UserFactory(roles=["approver"]), amount=Decimal("1000000.05"))
+    approve_and_conclude(app, Decimal("1000000.05"))
     document = only_document(app, DocumentKind.APPROVAL_DECISION)
     assert document.number == f"江津影扶〔{document.year}〕1号"
     text = rendered_text(document)
@@ -102,11 +117,21 @@ def test_approval_decision_prints_the_amount_in_figures_and_capitals(roles):
 
 
 @pytest.mark.django_db
-def test_approving_a_batch_also_issues_its_public_notice_list(roles):
+def test_approval_issues_the_public_notice_list_and_the_decision_waits_for_the_notice_to_end(roles):
+    """DOMAIN.md: the approval decision with its number comes with the state 已批准, after the 公示."""
     app = DocCaseFactory(pending_decision=True, reviewed_amount=Decimal("300000.00"))
     perform(app, "approve", UserFactory(roles=["approver"]), amount=Decimal("300000.00"))
     app.refresh_from_db()
+    assert app.state == "public_notice"
+    assert not Document.objects.filter(application=app).exists()  # no decision while the notice runs
     notice_list = Document.objects.get(kind=DocumentKind.PUBLIC_NOTICE_LIST, batch=app.notice_batch)
+    assert notice_list.number == f"江津影扶公〔{notice_list.year}〕1号"
+    conclude(app)
+    decision = only_document(app, DocumentKind.APPROVAL_DECISION)
+    assert decision.number == f"江津影扶〔{decision.year}〕1号"
+    assert decision.transition == "conclude_notice"
+    assert decision.context["approved"] == "300000.00"
+    assert Document.objects.filter(kind=DocumentKind.PUBLIC_NOTICE_LIST).count() == 1  # not issued again
     text = rendered_text(notice_list)
     assert "公示名单" in text
     assert app.case_number in text
@@ -145,11 +170,8 @@ def test_disbursement_notice_prints_amount_date_and_voucher(roles):
 @pytest.mark.django_db
 def test_claw_back_revokes_the_approval_decision_and_keeps_its_number(roles):
     app = DocCaseFactory(pending_decision=True)
-    perform(app, "approve", UserFactory(roles=["approver"]), amount=Decimal("1000000.00"))
+    app = approve_and_conclude(app, Decimal("1000000.00"))
     decision = only_document(app, DocumentKind.APPROVAL_DECISION)
-    app = type(app).objects.get(pk=app.pk)
-    type(app).objects.filter(pk=app.pk).update(state="approved")  # notice period over, as conclude_notice does
-    app.refresh_from_db()
     perform(app, "claw_back", UserFactory(roles=["manager"]), comment="虚报票房，骗取扶持资金。")
     decision.refresh_from_db()
     assert decision.status == DocumentStatus.REVOKED
@@ -171,15 +193,49 @@ def test_a_refused_transition_issues_no_document_and_uses_no_number(roles):
 
 
 @pytest.mark.django_db
-def test_an_upheld_objection_revokes_the_approval_and_issues_a_rejection(roles):
+def test_an_upheld_objection_issues_a_rejection_and_no_approval_decision(roles):
     app = DocCaseFactory(pending_decision=True)
     perform(app, "approve", UserFactory(roles=["approver"]), amount=Decimal("1000000.00"))
     perform(app, "file_objection", None, name="张三", contact="13800000000", comment="该片票房数据造假。")
     perform(app, "uphold_objection", UserFactory(roles=["approver"]), comment="经核查，票房数据不实。")
-    assert only_document(app, DocumentKind.APPROVAL_DECISION).status == DocumentStatus.REVOKED
+    assert not Document.objects.filter(application=app, kind=DocumentKind.APPROVAL_DECISION).exists()
     rejection = only_document(app, DocumentKind.REJECTION_DECISION)
     assert rejection.context["reason"] == "经核查，票房数据不实。"
-    assert rejection.sequence == 2  # decisions share one series
+    assert rejection.number == f"江津影扶〔{rejection.year}〕1号"  # no approval decision took a number first
+
+
+@pytest.mark.django_db
+def test_a_dismissed_objection_restarts_the_notice_and_the_decision_is_issued_once_at_its_end(roles):
+    app = DocCaseFactory(pending_decision=True)
+    perform(app, "approve", UserFactory(roles=["approver"]), amount=Decimal("1000000.00"))
+    perform(app, "file_objection", None, name="张三", contact="13800000000", comment="该片票房数据造假。")
+    perform(app, "dismiss_objection", UserFactory(roles=["approver"]), comment="经核查，票房数据属实。")
+    app.refresh_from_db()
+    assert app.state == "public_notice"
+    assert not Document.objects.filter(application=app, kind=DocumentKind.APPROVAL_DECISION).exists()
+    conclude(app)
+    decision = only_document(app, DocumentKind.APPROVAL_DECISION)
+    assert decision.status == DocumentStatus.ISSUED and decision.sequence == 1
+
+
+@pytest.mark.django_db
+def test_a_case_that_got_its_decision_at_approval_under_the_old_timing_gets_no_second_one(roles):
+    """Cases already in public notice when the decision moved to conclude_notice hold one from `approve`."""
+    from applications.documents.contexts import case_context
+    from applications.documents.services import issue_document
+
+    app = DocCaseFactory(pending_decision=True)
+    perform(app, "approve", UserFactory(roles=["approver"]), amount=Decimal("1000000.00"))
+    app.refresh_from_db()
+    earlier = issue_document(
+        DocumentKind.APPROVAL_DECISION,
+        context=case_context(DocumentKind.APPROVAL_DECISION, app),
+        application=app,
+        transition="approve",
+    )
+    conclude(app)
+    assert only_document(app, DocumentKind.APPROVAL_DECISION).pk == earlier.pk
+    assert Document.objects.filter(kind=DocumentKind.APPROVAL_DECISION).count() == 1
 
 
 @pytest.mark.django_db

@@ -139,8 +139,9 @@ def test_bulk_approve_starts_one_notice_batch_and_shows_progress(
         )
     batch = NoticeBatch.objects.get()
     polling = client.get(response.url, headers={"HX-Request": "true"})
-    # Before the documents are rendered the fragment keeps polling and says how far it is.
-    assert "已生成 0 / 3 份" in polling.text and 'hx-trigger="every 2s"' in polling.text
+    # Before the documents are rendered the fragment keeps polling and says how far it is. Approval issues the
+    # batch's public-notice list only; each case's approval decision follows when the notice period ends.
+    assert "已生成 0 / 1 份" in polling.text and 'hx-trigger="every 2s"' in polling.text
     for callback in rendering:
         callback()
     assert response.status_code == 302 and response.url == reverse("portal:batch", args=[batch.pk])
@@ -148,8 +149,8 @@ def test_bulk_approve_starts_one_notice_batch_and_shows_progress(
     page = client.get(response.url)
     assert "2026年第一批公示" in page.text
     fragment = client.get(response.url, headers={"HX-Request": "true"})
-    # Immediate task backend: the list and both decisions are rendered, so the fragment stops polling.
-    assert "已生成 3 / 3 份" in fragment.text
+    # Immediate task backend: the list is rendered, so the fragment stops polling.
+    assert "已生成 1 / 1 份" in fragment.text
     assert "hx-trigger" not in fragment.text
 
 

@@ -3,8 +3,9 @@
 Already covered elsewhere (not repeated here): two clerks on one case and 20 approvals against one budget
 (tests/applications/test_concurrency.py), 50 documents issued directly through issue_document
 (tests/documents/test_concurrency.py). Added here: 50 approvals at once through the workflow — the round
-budget holds and the approval decisions they issue get distinct, consecutive numbers — and a bulk company
-import running while reviewers move those companies' cases.
+budget holds — and the approved cases' notices concluding at once — the approval decisions they issue (on
+entering 已批准, DOMAIN.md) get distinct, consecutive numbers — and a bulk company import running while
+reviewers move those companies' cases.
 
 Threads use their own connections and close them; every join has a timeout, so a lock-up fails the test
 instead of hanging it (no wall-clock assertions).
@@ -15,6 +16,7 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -125,6 +127,16 @@ def test_fifty_simultaneous_approvals_stay_within_the_budget_and_number_their_de
     approved = Application.objects.filter(round=rnd, approved_amount__isnull=False)
     assert approved.count() == 25
     assert sum(a.approved_amount for a in approved) == rnd.budget
+    assert not Document.objects.exclude(pk__in=before).filter(kind="approval_decision").exists()
+
+    # The notices end; the approval decisions are issued as the cases enter 已批准, all at once.
+    after_notice = max(a.due_date for a in approved) + timedelta(days=1)
+
+    def conclude(pk):
+        return lambda: perform(Application.objects.get(pk=pk), "conclude_notice", None, on=after_notice)
+
+    outcomes = run_in_threads([conclude(app.pk) for app in approved])
+    assert outcomes == ["ok"] * 25, outcomes
     decisions = Document.objects.exclude(pk__in=before).filter(kind="approval_decision")
     assert decisions.count() == 25
     sequences = sorted(decisions.values_list("sequence", flat=True))
