@@ -6,37 +6,32 @@ from rest_framework import serializers
 
 from companies.models import Company
 from companies.selectors import can_see_bank_account
+from companies.services import MEMBER_EDITABLE
 
 READ_ONLY = ("credit_code", "banned_until", "created_at", "updated_at")
+
+#: Registry facts that eligibility rules read: only a manager changes them (CompanyViewSet.perform_update).
+#: What a member may change comes from companies.services.MEMBER_EDITABLE, the list the portal form uses too,
+#: so the API and the portal cannot drift apart.
+REGISTRY_FIELDS = (
+    "name",
+    "legal_representative",
+    "registered_capital",
+    "paid_in_capital",
+    "established_on",
+    "registration_district",
+    "tax_district",
+    "industry",
+    "business_status",
+    "in_hq_park",
+    "in_hq_park_since",
+)
 
 
 class CompanySerializer(serializers.ModelSerializer):
     class Meta:
         model = Company
-        fields = (
-            "credit_code",
-            "name",
-            "legal_representative",
-            "registered_capital",
-            "paid_in_capital",
-            "established_on",
-            "registration_district",
-            "tax_district",
-            "registered_address",
-            "industry",
-            "business_status",
-            "in_hq_park",
-            "in_hq_park_since",
-            "contact_person",
-            "contact_phone",
-            "contact_email",
-            "bank_account_name",
-            "bank_name",
-            "bank_account_number",
-            "banned_until",
-            "created_at",
-            "updated_at",
-        )
+        fields = ("credit_code", *REGISTRY_FIELDS, *MEMBER_EDITABLE, "banned_until", "created_at", "updated_at")
         read_only_fields = READ_ONLY
 
     def to_representation(self, instance: Company) -> dict:

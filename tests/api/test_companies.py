@@ -99,6 +99,26 @@ def test_member_edits_contacts_as_on_the_portal(applicant, applicant_api, compan
     assert AuditEntry.objects.get(action="company_profile_updated").actor == applicant
 
 
+def test_member_edits_over_the_api_every_field_the_portal_lets_them_edit(applicant_api, company):
+    """The API's member-editable fields come from companies.services.MEMBER_EDITABLE, like the portal form's."""
+    from django.db import models
+
+    from companies.forms import CompanyProfileForm
+    from companies.models import Company
+    from companies.services import MEMBER_EDITABLE
+
+    assert tuple(CompanyProfileForm._meta.fields) == MEMBER_EDITABLE
+    changes = {name: f"新{name}" for name in MEMBER_EDITABLE}
+    for name in MEMBER_EDITABLE:
+        if isinstance(Company._meta.get_field(name), models.EmailField):
+            changes[name] = f"{name}@baisha.example.cn"
+    changes["bank_account_number"] = "6222020000007654321"
+    response = applicant_api.patch(f"/api/v1/companies/{company.credit_code}/", changes, format="json")
+    assert response.status_code == 200, response.json()
+    company.refresh_from_db()
+    assert {name: getattr(company, name) for name in MEMBER_EDITABLE} == changes
+
+
 def test_member_may_not_change_registry_facts(applicant_api, company):
     response = applicant_api.patch(
         f"/api/v1/companies/{company.credit_code}/", {"paid_in_capital": "99000000"}, format="json"
