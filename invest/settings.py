@@ -58,9 +58,10 @@ INSTALLED_APPS = [
     "csp",
     "rules.apps.AutodiscoverRulesConfig",
     "import_export",
+    # Before django_tasks_db: invest's db_worker (which requeues tasks of dead workers) shadows the library's.
+    "invest",
     "django_tasks",
     "django_tasks_db",
-    "invest",
     "companies",
     "companies.investment",
     "policies",
@@ -163,6 +164,11 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# A task RUNNING for longer than this many seconds belongs to a dead worker: db_worker queues it again
+# (invest.task_queue). Far longer than any task (a PDF takes well under a second); a task whose workers
+# died TASKS_MAX_ATTEMPTS times is marked failed instead.
+TASKS_STALE_AFTER = env.float("TASKS_STALE_AFTER", default=600.0)
+TASKS_MAX_ATTEMPTS = env.int("TASKS_MAX_ATTEMPTS", default=3)
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
