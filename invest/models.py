@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AuditEntryQuerySet(models.QuerySet):
@@ -23,7 +24,7 @@ class AuditEntry(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_role = models.CharField(_("角色"), max_length=30, blank=True)
-    action = models.CharField(_("事项"), max_length=60, db_index=True)
+    action = models.CharField(pgettext_lazy("action", "事项"), max_length=60, db_index=True)
     target_type = models.CharField(_("对象类型"), max_length=60, db_index=True)
     target_id = models.CharField(_("对象"), max_length=64, db_index=True)
     before = models.JSONField(_("变更前"), null=True, blank=True)

@@ -13,6 +13,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 money = {"max_digits": 16, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
 
@@ -149,7 +150,12 @@ class SupportItem(models.Model):
 class Criterion(models.Model):
     """One eligibility condition: shown to the applicant with its values whether it passed or not."""
 
-    item = models.ForeignKey(SupportItem, on_delete=models.CASCADE, related_name="criteria", verbose_name=_("事项"))
+    item = models.ForeignKey(
+        SupportItem,
+        on_delete=models.CASCADE,
+        related_name="criteria",
+        verbose_name=pgettext_lazy("support item", "事项"),
+    )
     order = models.PositiveIntegerField(_("顺序"), default=0)
     label = models.CharField(_("条件"), max_length=200)
     expression = models.TextField(
@@ -203,7 +209,11 @@ class Invitation(models.Model):
         "companies.Company", on_delete=models.CASCADE, related_name="policy_invitations", verbose_name=_("企业")
     )
     item = models.ForeignKey(
-        SupportItem, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("事项"), db_index=False
+        SupportItem,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=pgettext_lazy("support item", "事项"),
+        db_index=False,
     )
     round = models.ForeignKey(
         Round, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("批次"), db_index=False

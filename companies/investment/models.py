@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from companies import uscc
@@ -185,7 +186,7 @@ class LeadEvent(models.Model):
         AGREEMENT = "agreement", _("登记协议")
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(_("事项"), max_length=20, choices=Kind.choices)
+    kind = models.CharField(pgettext_lazy("lead event", "事项"), max_length=20, choices=Kind.choices)
     transition = models.CharField(_("操作"), max_length=30, blank=True)
     source = models.CharField(_("原阶段"), max_length=30, blank=True)
     target = models.CharField(_("新阶段"), max_length=30, blank=True)
