@@ -17,7 +17,6 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -968,10 +967,19 @@ def add_material(application: Application, actor, *, key: str, uploaded_file) ->
     In a draft any material of the item may be uploaded or replaced; during a correction only those the
     correction notice lists.
     """
-    from invest.uploads import ALL_KINDS, check_case_total, random_storage_name, validate_upload
+    from invest.uploads import (
+        ALL_KINDS,
+        check_case_total,
+        files_removed_on_failure,
+        random_storage_name,
+        validate_upload,
+    )
 
     user = _actor_user(actor)
-    with transaction.atomic():
+    # The file is written before the rows that point to it; if anything after it fails, the transaction
+    # rolls back and files_removed_on_failure deletes the file again. Durable: the rollback that matters is
+    # this transaction's, not a caller's that could come after the file was kept.
+    with files_removed_on_failure() as store, transaction.atomic(durable=True):
         app = (
             Application.objects.select_for_update(of=("self",)).select_related("company", "item").get(pk=application.pk)
         )
@@ -998,7 +1006,7 @@ def add_material(application: Application, actor, *, key: str, uploaded_file) ->
             check_case_total(existing, detected.size)
         except ValidationError as exc:
             raise TransitionRefused("invalid_file", " ".join(exc.messages))
-        stored = default_storage.save(random_storage_name(detected.kind), uploaded_file)
+        stored = store(random_storage_name(detected.kind), uploaded_file)
         now = timezone.now()
         old = list(app.current_materials().filter(key=key))
         app.current_materials().filter(key=key).update(superseded_at=now)

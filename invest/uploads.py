@@ -10,23 +10,34 @@ a URL or a path, and the readable name the applicant gave is kept only as saniti
 Usage (the workflow stores materials through this)::
 
     detected = validate_upload(request.FILES["file"], allowed_kinds={"pdf", "ofd"})
-    path = default_storage.save(random_storage_name(detected.kind), uploaded_file)
+    with files_removed_on_failure() as store, transaction.atomic(durable=True):
+        path = store(random_storage_name(detected.kind), uploaded_file)
+        Material.objects.create(file=path, ...)
+
+The file store is not part of the database transaction: ``files_removed_on_failure`` deletes what the
+block saved when the block (or its commit) fails, so a rolled-back upload leaves no file behind.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import unicodedata
 import uuid
 import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import Storage, default_storage
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
 
 MB = 1024 * 1024
 #: Largest single file accepted (the issue's limit); settings.UPLOAD_MAX_FILE_SIZE overrides it.
@@ -116,6 +127,36 @@ def random_storage_name(kind: str, *, prefix: str = "materials") -> str:
         raise ValueError(f"unknown upload kind {kind!r}")
     today = timezone.localdate()
     return f"{prefix}/{today:%Y}/{today:%m}/{uuid.uuid4().hex}.{KINDS[kind][0]}"
+
+
+@contextmanager
+def files_removed_on_failure(storage: Storage | None = None) -> Iterator[Callable[[str, Any], str]]:
+    """Give a ``store(name, content) -> saved name`` function; if the block raises, delete what it stored.
+
+    Django has no hook for a rolled-back transaction, and the file store is outside the database, so a
+    failure after the file was written (a database error, the audit entry, the commit itself) would leave a
+    file that no record points to. Put this *outside* the transaction, so a failed commit is caught too, and
+    make that transaction the outermost one (``atomic(durable=True)``): inside a caller's transaction a
+    later rollback of the caller would still strand the file. The original exception is re-raised; a file
+    that cannot be deleted is logged, never allowed to hide that exception.
+    """
+    storage = storage or default_storage
+    stored: list[str] = []
+
+    def store(name: str, content: Any) -> str:
+        saved = storage.save(name, content)
+        stored.append(saved)
+        return saved
+
+    try:
+        yield store
+    except BaseException:
+        for saved in stored:
+            try:
+                storage.delete(saved)
+            except Exception:  # noqa: BLE001 - the failure that rolled the transaction back matters more
+                logger.exception("could not delete %s after a failed upload; remove it by hand", saved)
+        raise
 
 
 def check_case_total(existing_bytes: int, new_bytes: int) -> None:
