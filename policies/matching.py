@@ -23,7 +23,7 @@ from itertools import repeat
 from typing import Any
 
 import rule_engine
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from invest.audit import audit
@@ -278,63 +278,124 @@ def default_round(at=None) -> Round | None:
     return open_rounds.order_by("-opens_at").first() or Round.objects.order_by("-year", "-opens_at").first()
 
 
-def _insert_invitations(
-    round_: Round, results: Results, by_code: dict[str, MatchItem], existing: set, on: dt.date
-) -> int:
-    """One multi-row INSERT per batch, skipping existing rows, with the unique constraint (ON CONFLICT DO NOTHING)
-    as the last word against a concurrent run. Building 100,000 model instances would cost more than the match."""
-    ops = connection.ops
-    now = ops.adapt_datetimefield_value(timezone.now())
-    table = connection.ops.quote_name(Invitation._meta.db_table)
-    snapshots: dict[tuple[str, Decimal | None], str] = {}
-    params = []
+def _existing_invitations(round_: Round) -> set[tuple[int, int]]:
+    """(company_id, item_id) of every invitation the round already has: these are kept as they are."""
+    return set(Invitation.objects.filter(round=round_).values_list("company_id", "item_id"))
+
+
+def _new_invitations(
+    results: Results, by_code: dict[str, MatchItem], existing: set, on: dt.date
+) -> tuple[list[tuple[int, int, int]], list[tuple[Any, str]]]:
+    """The invitations to create as (item_id, company_id, snapshot number), sorted like the unique index so that
+    the database appends to it instead of inserting all over it; and the distinct (estimated amount, snapshot
+    JSON) pairs the numbers point to. A match has a handful of those (an item's amount tiers), not one per
+    company, so each is encoded once and PostgreSQL parses each JSON document once, not once per row."""
+    adapt = connection.ops.adapt_decimalfield_value
+    numbers: dict[tuple[str, Decimal | None], int] = {}
+    snapshots: list[tuple[Any, str]] = []
+    rows = []
     for (company_id, code), amount in results.items():
         item = by_code[code]
         if (company_id, item.item_id) in existing:
             continue
-        snapshot = snapshots.get((code, amount))
-        if snapshot is None:
-            snapshot = snapshots[(code, amount)] = json.dumps(
-                {
-                    "item": code,
-                    "rules_version": item.rules["rules_version"],
-                    "rules_sha256": item.rules_sha256,
-                    "estimated_amount": None if amount is None else f"{amount:.2f}",
-                    "matched_on": on.isoformat(),
-                },
-                ensure_ascii=False,
-            )
-        value = None if amount is None else ops.adapt_decimalfield_value(amount, 16, 2)
-        params.append((company_id, item.item_id, round_.pk, value, snapshot, Invitation.Status.NEW, now))
-    columns = "(company_id, item_id, round_id, estimated_amount, snapshot, status, created_at)"
-    created = 0
+        number = numbers.get((code, amount))
+        if number is None:
+            number = numbers[(code, amount)] = len(snapshots)
+            snapshot = {
+                "item": code,
+                "rules_version": item.rules["rules_version"],
+                "rules_sha256": item.rules_sha256,
+                "estimated_amount": None if amount is None else f"{amount:.2f}",
+                "matched_on": on.isoformat(),
+            }
+            value = None if amount is None else adapt(amount, 16, 2)
+            snapshots.append((value, json.dumps(snapshot, ensure_ascii=False)))
+        rows.append((item.item_id, company_id, number))
+    rows.sort()
+    return rows, snapshots
+
+
+_COLUMNS = "(company_id, item_id, round_id, estimated_amount, snapshot, status, created_at)"
+
+
+def _insert_invitations(
+    round_: Round, results: Results, by_code: dict[str, MatchItem], existing: set, on: dt.date
+) -> int:
+    """Create the invitations the round does not have yet, with the unique constraint as the last word against a
+    concurrent run (or a manager adding one by hand): an invitation that exists by then is skipped, never
+    duplicated nor changed. Building 100,000 model instances would cost more than the match."""
+    rows, snapshots = _new_invitations(results, by_code, existing, on)
+    if not rows:
+        return 0
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            # Index pages for 100,000 new rows outgrow SQLite's default 2 MB page cache; spilling them to disk
-            # mid-transaction costs more than the inserts. 64 MB for this connection. executemany is a C loop here.
-            cursor.execute("PRAGMA cache_size = -65536")
-            sql = f"INSERT INTO {table} {columns} VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
-            for start in range(0, len(params), 5000):
-                batch = params[start : start + 5000]
-                cursor.executemany(sql, batch)
-                created += cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else len(batch)
-        else:
-            # PostgreSQL: executemany costs a round trip per row, and big parameter lists cost the driver's quoting.
-            # COPY into a temporary table, then one INSERT … SELECT that skips rows already there.
-            cursor.execute(
-                "CREATE TEMPORARY TABLE policies_invitation_load (company_id integer, item_id integer, "
-                "round_id integer, estimated_amount numeric, snapshot jsonb, status varchar(20), "
-                "created_at timestamptz) ON COMMIT DROP"
+        if connection.vendor == "postgresql":
+            return _insert_postgresql(cursor, round_.pk, now, rows, snapshots)
+        return _insert_rows(cursor, round_.pk, now, rows, snapshots)
+
+
+def _insert_rows(cursor, round_id: int, now: Any, rows: list, snapshots: list) -> int:
+    """One `INSERT … ON CONFLICT DO NOTHING` per row through executemany, 5,000 rows a call (SQLite)."""
+    table = connection.ops.quote_name(Invitation._meta.db_table)
+    if connection.vendor == "sqlite":
+        # Index pages for 100,000 new rows outgrow SQLite's default 2 MB page cache; spilling them to disk
+        # mid-transaction costs more than the inserts. 64 MB for this connection. executemany is a C loop here.
+        cursor.execute("PRAGMA cache_size = -65536")
+    sql = f"INSERT INTO {table} {_COLUMNS} VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+    new = Invitation.Status.NEW.value
+    created = 0
+    for start in range(0, len(rows), 5000):
+        batch = [
+            (company_id, item_id, round_id, *snapshots[number], new, now)
+            for item_id, company_id, number in rows[start : start + 5000]
+        ]
+        cursor.executemany(sql, batch)
+        created += cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else len(batch)
+    return created
+
+
+def _insert_postgresql(cursor, round_id: int, now: Any, rows: list, snapshots: list) -> int:
+    """COPY the new rows, three integers each, into a temporary table; then one INSERT … SELECT joins each to
+    its snapshot (amount and JSON sent once per distinct snapshot, as arrays).
+
+    The INSERT runs without ON CONFLICT: `existing` already left out what the round had, and a speculative
+    insertion per row (check, insert, confirm) costs more than the insert itself. Should a concurrent run have
+    created some of these rows meanwhile, the unique constraint refuses the statement, which is rolled back to
+    its savepoint and run again with ON CONFLICT DO NOTHING: the result is the same either way."""
+    table = connection.ops.quote_name(Invitation._meta.db_table)
+    cursor.execute(
+        "CREATE TEMPORARY TABLE policies_invitation_load (item_id integer, company_id integer, snapshot_no integer) "
+        "ON COMMIT DROP"
+    )
+    with cursor.cursor.copy("COPY policies_invitation_load (item_id, company_id, snapshot_no) FROM STDIN") as copy:
+        for start in range(0, len(rows), 50_000):
+            copy.write(
+                "".join(f"{item}\t{company}\t{number}\n" for item, company, number in rows[start : start + 50_000])
             )
-            with cursor.cursor.copy(f"COPY policies_invitation_load {columns} FROM STDIN") as copy:
-                for values in params:
-                    copy.write_row(values)
-            cursor.execute(
-                f"INSERT INTO {table} {columns} SELECT {columns[1:-1]} FROM policies_invitation_load "
-                "ON CONFLICT DO NOTHING"
-            )
-            created = cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else len(params)
-            cursor.execute("DROP TABLE policies_invitation_load")  # also inside an outer transaction (tests)
+    sql = (
+        f"INSERT INTO {table} {_COLUMNS} "
+        "SELECT fresh.company_id, fresh.item_id, %s, snapshots.estimated_amount, snapshots.snapshot, %s, %s "
+        "FROM policies_invitation_load AS fresh "
+        "JOIN unnest(%s::integer[], %s::numeric[], %s::jsonb[]) "
+        "AS snapshots (snapshot_no, estimated_amount, snapshot) USING (snapshot_no)"
+    )
+    params = (
+        round_id,
+        Invitation.Status.NEW.value,
+        now,
+        list(range(len(snapshots))),
+        [amount for amount, _ in snapshots],
+        [text for _, text in snapshots],
+    )
+    try:
+        with transaction.atomic():
+            cursor.execute(sql, params)
+    except IntegrityError as error:
+        if getattr(error.__cause__, "sqlstate", None) != "23505":  # unique_violation; anything else is real
+            raise
+        cursor.execute(f"{sql} ON CONFLICT DO NOTHING", params)
+    created = cursor.rowcount
+    cursor.execute("DROP TABLE policies_invitation_load")  # also inside an outer transaction (tests)
     return created
 
 
@@ -349,7 +410,7 @@ def match_policies(round_: Round, *, on: dt.date | None = None, actor=None) -> d
     results = fast_match(registry, items, on)
     matched = time.perf_counter()
     by_code = {item.code: item for item in items}
-    existing = set(Invitation.objects.filter(round=round_).values_list("company_id", "item_id"))
+    existing = _existing_invitations(round_)
     created = _insert_invitations(round_, results, by_code, existing, on)
     summary = {
         "round": round_.name,

@@ -10,14 +10,17 @@ from io import StringIO
 import pytest
 import rule_engine
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from companies.models import BusinessStatus
 from policies.expressions import compile_rule
 from policies.fastrules import Mismatch, compile_closure
 from policies.matching import Registry, fast_match, match_policies, matchable_items, reference_match
-from policies.models import Invitation
+from policies.models import Invitation, SupportItem
 from tests.factories.companies import CompanyFactory
+from tests.factories.policies import InvitationFactory
 
 
 def invited(company):
@@ -47,6 +50,15 @@ def test_eligible_companies_are_invited_with_an_estimate(round_2026):
     assert invitation.round == round_2026
     assert Invitation.objects.get(company=rich, item__code="JJ-FILM-09").estimated_amount is None  # needs interest paid
     assert summary["created"] == 4 and summary["eligible"] == 4
+
+
+def test_a_match_where_no_amount_can_be_estimated_still_invites(round_2026):
+    """Every new invitation without an estimate (JJ-FILM-09 needs the interest paid): on PostgreSQL the snapshot
+    amounts then travel as an array of nulls only."""
+    companies = [CompanyFactory(paid_in_capital=Decimal("10")), CompanyFactory(paid_in_capital=None)]
+    assert match_policies(round_2026)["created"] == 2
+    assert all(invited(company) == {"JJ-FILM-09"} for company in companies)
+    assert list(Invitation.objects.values_list("estimated_amount", flat=True)) == [None, None]
 
 
 def test_matching_twice_never_invites_twice(round_2026):
@@ -126,6 +138,76 @@ def test_fast_matcher_gives_the_same_results_as_the_straightforward_loop(round_2
     assert fast == reference
     assert len(reference) > 20  # the sample really has eligible and ineligible companies
     assert any(amount is not None for amount in reference.values())
+
+
+def test_written_invitations_are_the_matchers_results_with_their_snapshot(round_2026):
+    _varied_companies(120)
+    on = timezone.localdate()
+    items = {item.code: item for item in matchable_items(round_2026)}
+    expected = reference_match(Registry().rows(), list(items.values()), on)
+
+    summary = match_policies(round_2026, on=on)
+
+    rows = Invitation.objects.filter(round=round_2026).values_list(
+        "company_id", "item__code", "estimated_amount", "snapshot", "status"
+    )
+    assert {(company, code): amount for company, code, amount, _, _ in rows} == expected
+    assert summary["created"] == len(rows) == len(expected) > 20
+    assert len({amount for amount in expected.values()}) >= 3  # several snapshots: amount tiers and None
+    for _company, code, amount, snapshot, status in rows:
+        assert status == Invitation.Status.NEW
+        assert snapshot == {
+            "item": code,
+            "rules_version": items[code].rules["rules_version"],
+            "rules_sha256": items[code].rules_sha256,
+            "estimated_amount": None if amount is None else f"{amount:.2f}",
+            "matched_on": on.isoformat(),
+        }
+
+
+def test_an_invitation_created_during_the_match_is_kept_and_not_duplicated(round_2026, monkeypatch):
+    """Another run (or a manager in the admin) inserts an invitation after this run read the round's existing
+    ones: the unique constraint has the last word, the row is skipped and stays as it was."""
+    companies = [CompanyFactory(paid_in_capital=Decimal("2000000")) for _ in range(3)]
+    item = SupportItem.objects.get(code="JJ-FILM-02")
+    meanwhile = InvitationFactory(
+        company=companies[1],
+        item=item,
+        round=round_2026,
+        estimated_amount=Decimal("1.00"),
+        snapshot={"by": "the other run"},
+        status=Invitation.Status.STARTED,
+    )
+    monkeypatch.setattr("policies.matching._existing_invitations", lambda round_: set())
+
+    with CaptureQueriesContext(connection) as queries:
+        summary = match_policies(round_2026)
+
+    assert summary["eligible"] == 6 and summary["created"] == 5 and summary["already_invited"] == 1
+    assert Invitation.objects.filter(round=round_2026).count() == 6
+    assert all(invited(company) == {"JJ-FILM-02", "JJ-FILM-09"} for company in companies)
+    meanwhile.refresh_from_db()
+    assert (meanwhile.estimated_amount, meanwhile.snapshot, meanwhile.status) == (
+        Decimal("1.00"),
+        {"by": "the other run"},
+        Invitation.Status.STARTED,
+    )
+    if connection.vendor == "postgresql":  # the plain INSERT was refused, then run again skipping conflicts
+        inserts = [
+            q["sql"] for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "policies_invitation"')
+        ]
+        assert len(inserts) == 2 and "ON CONFLICT" not in inserts[0] and inserts[1].endswith("ON CONFLICT DO NOTHING")
+
+
+@pytest.mark.postgres
+def test_postgresql_writes_a_fresh_round_with_one_plain_insert(round_2026):
+    """The fast path: COPY into a temporary table, one INSERT … SELECT without a speculative insertion per row."""
+    _varied_companies(40)
+    with CaptureQueriesContext(connection) as queries:
+        summary = match_policies(round_2026)
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "policies_invitation"')]
+    assert len(inserts) == 1 and "ON CONFLICT" not in inserts[0]
+    assert summary["created"] == Invitation.objects.filter(round=round_2026).count() > 0
 
 
 def test_registry_rows_equal_what_the_orm_returns(round_2026):
