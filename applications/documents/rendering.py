@@ -9,9 +9,11 @@ never a remote address (no tracking pixels, no server-side request forgery, no h
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from pathlib import Path
 from typing import Any
 
+import pydyf
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -117,10 +119,27 @@ def standalone_html(html: str) -> str:
     return html.replace("</head>", f"<style>\n{print_css_text()}</style>\n</head>", 1)
 
 
+FONT_DEFLATE_LEVEL = 6
+
+
+def _deflate_fonts_faster(document, pdf: pydyf.PDF) -> None:
+    """WeasyPrint finisher: deflate the embedded font files at zlib level 6 instead of pydyf's level 9.
+
+    The font subsets are most of a page's bytes; level 9 spends ~3 ms more per decision on them than level 6
+    for about 0.2 KB (0.3 %) less. Streams made of one bytes object (font files, the QR image) are deflated
+    here exactly as pydyf would, only at level 6; page content streams (lists of operators) are left to pydyf.
+    """
+    for obj in pdf.objects:
+        if isinstance(obj, pydyf.Stream) and obj.compress and len(obj.stream) == 1 and isinstance(obj.stream[0], bytes):
+            obj.stream = [zlib.compress(obj.stream[0], FONT_DEFLATE_LEVEL)]
+            obj.extra["Filter"] = "/FlateDecode"
+            obj.compress = False
+
+
 def html_to_pdf(html: str) -> bytes:
     font_config, stylesheet = _shared_stylesheet()
     document = HTML(string=html, base_url=str(settings.BASE_DIR / "static") + "/", url_fetcher=LocalOnlyURLFetcher())
-    return document.write_pdf(stylesheets=[stylesheet], font_config=font_config)
+    return document.write_pdf(stylesheets=[stylesheet], font_config=font_config, finisher=_deflate_fonts_faster)
 
 
 def render_pdf(*, kind: str, context: dict[str, Any], number: str, code: str, issued_on: dt.date) -> bytes:

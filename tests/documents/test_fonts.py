@@ -1,7 +1,9 @@
 """The cut document fonts: small enough to embed fast, and printing exactly what the full system font prints."""
 
 import datetime as dt
+import re
 import subprocess
+import zlib
 
 import pytest
 from fontTools.ttLib import TTFont
@@ -64,6 +66,14 @@ def test_an_ordinary_decision_embeds_only_the_common_faces():
     fonts = subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
     names = sorted(line.split()[0].split("+", 1)[1] for line in fonts.splitlines()[2:])
     assert names == ["JJ-Serif", "JJ-Serif-Bold"]
+    # Deflated by our finisher (level 6), still whole OpenType files.
+    font_streams = list(re.finditer(rb"<<([^<>]*/Subtype\s*/OpenType[^<>]*)>>\s*stream\n", pdf))
+    assert len(font_streams) == 2
+    for match in font_streams:
+        assert b"/Filter /FlateDecode" in match.group(1)
+        length = int(re.search(rb"/Length (\d+)", match.group(1)).group(1))
+        assert zlib.decompress(pdf[match.end() : match.end() + length])[:4] == b"OTTO"
+    assert len(pdf) < 100 * 1024
 
 
 def test_the_faces_split_gb2312_without_overlap_and_keep_no_unused_alternates():
