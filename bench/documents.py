@@ -5,11 +5,13 @@
     scripts/with-postgres .venv/bin/python bench/documents.py 200 --queue 1000
 
 Each of the N decisions has its own company, credit code, amount and number. For each one the run measures
-our renderer (template + QR code + WeasyPrint with the cut Noto Serif CJK SC fonts, a shared font
-configuration and the local-only URL fetcher) and, on the identical HTML, a plain
+our renderer (template + QR code with the fast mask choice + WeasyPrint with the cut Noto Serif CJK SC faces,
+a shared font configuration and print style, the local-only URL fetcher and the level-6 font deflate) and, on
+the identical HTML (QR code already made, cut fonts in its style), a plain
 ``weasyprint.HTML(string=html).write_pdf()`` with default settings; and, on a quarter of them, plain
 WeasyPrint on the same page set in the full system Noto Serif CJK SC (no cut fonts: what a straightforward
-template would do). Seconds are wall-clock medians on a 2-core machine shared with other developers.
+template would do). Seconds are wall-clock medians on a 2-core machine shared with other developers, with
+this process's CPU time beside them; the load average is printed at the start and at the end.
 
 --queue M issues M documents (numbered, each in its own transaction) into a fresh throw-away database
 (a temporary SQLite file, or DATABASE_URL), enqueues their rendering on the django-tasks database backend,
@@ -188,6 +190,7 @@ def main() -> None:
         bench_render(args.n)
     if args.queue:
         bench_queue(args.queue, args.workers)
+    print(f"load at the end: {' '.join(f'{value:.1f}' for value in os.getloadavg())} (1, 5, 15 min)")
 
 
 if __name__ == "__main__":
