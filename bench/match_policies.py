@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
 import sys
 import time
 from decimal import Decimal
+from pathlib import Path
 
 from _common import setup_django  # bench/ is on sys.path: it is this script's folder
 
@@ -58,6 +60,29 @@ def create_companies(n: int, seed: int = 2026) -> None:
             Company.objects.bulk_create(batch)
             batch = []
     Company.objects.bulk_create(batch)
+
+
+def database_process_cpu():
+    """A function giving the CPU seconds used so far by the PostgreSQL backend serving this connection (None if its
+    /proc entry cannot be read, e.g. a remote server; 0.0 on SQLite, which runs inside this process). On a machine
+    shared with other work, wall-clock time includes waiting for a core; CPU time shows the work itself."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return lambda: 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float | None:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+    return read
 
 
 def main() -> None:
@@ -119,11 +144,21 @@ def main() -> None:
     )
     print(f"ratio: {fast_rate / reference_rate:.1f}x; results identical: {identical}")
 
+    backend = database_process_cpu()
+    client_before, server_before = time.process_time(), backend()
     first = match_policies(round_, on=on)
+    client_cpu, server_after = time.process_time() - client_before, backend()
     second = match_policies(round_, on=on)
     print(
         f"whole match_policies: {first['seconds']:.3f} s (load {first['seconds_load']:.3f}, match {first['seconds_match']:.3f}, write {first['seconds_write']:.3f}), {first['created']} invitations"
     )
+    if vendor == "sqlite":
+        server = "none (SQLite runs in this process)"
+    elif server_before is None or server_after is None:
+        server = "not measured (its /proc entry is not readable here)"
+    else:
+        server = f"{server_after - server_before:.3f} s"
+    print(f"  its CPU time: this process {client_cpu:.3f} s, database server process {server}")
     print(f"second run (nothing new):                  {second['seconds']:.3f} s, {second['created']} invitations")
     written = {
         (company_id, code): amount
