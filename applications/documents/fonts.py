@@ -129,7 +129,7 @@ def _hb_cut(data: bytes, face_index: int, codepoints: list[int]) -> bytes:
     ffi.cdef(_CDEF)
     hb = ffi.dlopen("harfbuzz")
     hb_subset = ffi.dlopen("harfbuzz-subset")
-    blob = hb.hb_blob_create(data, len(data), 1, ffi.NULL, ffi.NULL)  # HB_MEMORY_MODE_READONLY
+    blob = hb.hb_blob_create(data, len(data), 0, ffi.NULL, ffi.NULL)  # HB_MEMORY_MODE_DUPLICATE: HarfBuzz keeps a copy
     face = hb.hb_face_create(blob, face_index)
     subset_input = hb_subset.hb_subset_input_create_or_fail()
     unicodes = hb_subset.hb_subset_input_unicode_set(subset_input)
