@@ -15,7 +15,6 @@ import io
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import repeat
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -140,6 +139,9 @@ class ColumnRows(Sequence):
         return [column[index] for column in self.columns]
 
 
+_LINE = "\x1f"  # stands for a line end while splitting (the ASCII unit separator, never in a company file)
+
+
 def split_columns(text: str, delimiter: str) -> tuple[list[str], ColumnRows] | None:
     """Heading and columns of a CSV text by plain splitting, or None where that could differ from `csv.reader`.
 
@@ -147,35 +149,44 @@ def split_columns(text: str, delimiter: str) -> tuple[list[str], ColumnRows] | N
     every data row exactly as wide as the heading row and no blank row, splitting at the line ends and
     the delimiters gives exactly the cells `csv.reader` gives (a test compares the two on random texts).
     Anything else returns None and goes through `csv.reader`.
+
+    The whole text is split in one call, each line end first replaced by a cell of its own (`_LINE`):
+    a file whose rows are all as wide as its heading then has that cell at every (width + 1)-th place
+    and nowhere else, and each column is one slice of the cells.
     """
-    if '"' in text:
+    if '"' in text or _LINE in text:
         return None
-    if "\r" in text:
-        pairs = text.count("\r\n")
-        if text.count("\r") != pairs or text.count("\n") != pairs:
-            return None
-        end = "\r\n"
-    else:
-        end = "\n"
-    lines = text.split(end)
-    if lines[-1] == "":
-        lines.pop()
-    if len(lines) < 2 or not lines[0] or max(map(len, lines)) > csv.field_size_limit():
-        return None
-    headers = lines[0].split(delimiter)
-    width = len(headers)
-    body = lines[1:]
-    del lines
-    if set(map(str.count, body, repeat(delimiter))) != {width - 1}:
+    end = "\r\n" if "\r\n" in text else "\n"
+    if text.endswith(end):
+        text = text[: -len(end)]
+    flat = text.replace(end, f"{delimiter}{_LINE}{delimiter}")
+    del text
+    if "\r" in flat or "\n" in flat:
+        return None  # another kind of line end, which csv.reader also splits at
+    cells = flat.split(delimiter)
+    del flat
+    try:
+        width = cells.index(_LINE)
+    except ValueError:
+        return None  # a heading and no data row
+    stride = width + 1
+    length = (len(cells) + 1) // stride - 1  # data rows
+    if (
+        width < 2
+        or len(cells) != (length + 1) * stride - 1
+        or cells.count(_LINE) != length
+        or cells[width::stride].count(_LINE) != length
+    ):
         return None  # a row narrower or wider than the heading: the row reader pads or ignores cells
-    if delimiter * (width - 1) in body:
-        return None  # a blank row: the row reader skips it and keeps the numbering
-    joined = delimiter.join(body)
-    length = len(body)
-    del body
-    cells = joined.split(delimiter)
-    del joined
-    return headers, ColumnRows([cells[i::width] for i in range(width)], length)
+    if max(map(len, cells)) > csv.field_size_limit():
+        return None  # csv.reader refuses the file
+    columns = [cells[stride + i :: stride] for i in range(width)]
+    first = columns[0]
+    if "" in first:
+        empty = [position for position, cell in enumerate(first) if cell == ""]
+        if any(all(column[position] == "" for column in columns) for position in empty):
+            return None  # a blank row: the row reader skips it and keeps the numbering
+    return cells[:width], ColumnRows(columns, length)
 
 
 def read_csv(data: bytes, *, columns: bool = True) -> tuple[list[Any], Sequence[Sequence[str]], str]:
@@ -184,7 +195,8 @@ def read_csv(data: bytes, *, columns: bool = True) -> tuple[list[Any], Sequence[
     text, encoding = decode_csv(data)
     if text.startswith("\ufeff"):
         text = text[1:]
-    first_line = text.split("\n", 1)[0]
+    first_end = text.find("\n")
+    first_line = text if first_end < 0 else text[:first_end]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
     if columns:
         split = split_columns(text, delimiter)

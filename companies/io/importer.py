@@ -25,7 +25,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Context, Decimal
-from itertools import repeat
+from itertools import compress, repeat
+from operator import itemgetter, ne
 from typing import Any
 
 from django.db import connection, transaction
@@ -99,51 +100,49 @@ def _is_blank(cells: Sequence[Any]) -> bool:
 
 
 def _existing(codes: Sequence[str], fields: tuple[str, ...]) -> dict[str, tuple]:
-    """Stored values of the given codes, in one query: code -> (pk, name, *fields).
+    """Stored values of the given codes, in one query: code -> (pk, code, *fields).
 
+    Less the pk, each tuple lines up with the file's rows in `_db_columns` form: a row compares with `==`.
     Raw SQL rather than values_list: at 100,000 codes the ORM's per-parameter preparation and per-value
-    converters cost more than the query. PostgreSQL gets the codes as one array parameter (psycopg
-    returns Decimal, date and bool). SQLite gets them as one JSON array, and the values in the form the
-    importer writes them (`_db_columns`): date columns are selected as `+column`, an expression without a
+    converters cost more than the query. PostgreSQL gets the codes as one text parameter split on the
+    server (valid codes are letters and digits only), and psycopg returns Decimal, date and bool. SQLite
+    gets them as one JSON array; its date columns are selected as `+column`, an expression without a
     declared type, so the driver returns the stored ISO text instead of calling Django's Python date
     converter once per value; money comes back as the stored int or float (`_exact` settles floats).
     """
-    found: dict[str, tuple] = {}
     if not codes:
-        return found
+        return {}
     meta = Company._meta
     qn = connection.ops.quote_name
-    names = ("credit_code", "id", "name", *fields)
+    names = ("id", "credit_code", *fields)
     table = qn(meta.db_table)
+    code_column = qn("credit_code")
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             select = ", ".join(qn(meta.get_field(name).column) for name in names)
-            cursor.execute(f"SELECT {select} FROM {table} WHERE {qn('credit_code')} = ANY(%s)", [list(codes)])
-            for row in cursor.fetchall():
-                found[row[0]] = row[1:]
-            return found
-        select = ", ".join(
-            f"+{qn(meta.get_field(name).column)}" if name in DATE_FIELDS else qn(meta.get_field(name).column)
-            for name in names
-        )
-        if sqlite3.sqlite_version_info >= (3, 38):  # JSON functions built in
             cursor.execute(
-                f"SELECT {select} FROM {table} WHERE {qn('credit_code')} IN (SELECT value FROM json_each(%s))",
-                [json.dumps(list(codes))],
+                f"SELECT {select} FROM {table} WHERE {code_column} = ANY(string_to_array(%s, ','))", [",".join(codes)]
             )
             rows = cursor.fetchall()
         else:
-            rows = []
-            for start in range(0, len(codes), LOOKUP_CHUNK):
-                chunk = list(codes[start : start + LOOKUP_CHUNK])
+            select = ", ".join(
+                f"+{qn(meta.get_field(name).column)}" if name in DATE_FIELDS else qn(meta.get_field(name).column)
+                for name in names
+            )
+            if sqlite3.sqlite_version_info >= (3, 38):  # JSON functions built in
                 cursor.execute(
-                    f"SELECT {select} FROM {table} WHERE {qn('credit_code')} IN ({', '.join(['%s'] * len(chunk))})",
-                    chunk,
+                    f"SELECT {select} FROM {table} WHERE {code_column} IN (SELECT value FROM json_each(%s))",
+                    [json.dumps(list(codes))],
                 )
-                rows.extend(cursor.fetchall())
-        for row in rows:
-            found[row[0]] = row[1:]
-    return found
+                rows = cursor.fetchall()
+            else:
+                rows = []
+                for start in range(0, len(codes), LOOKUP_CHUNK):
+                    chunk = list(codes[start : start + LOOKUP_CHUNK])
+                    marks = ", ".join(["%s"] * len(chunk))
+                    cursor.execute(f"SELECT {select} FROM {table} WHERE {code_column} IN ({marks})", chunk)
+                    rows.extend(cursor.fetchall())
+    return {row[1]: row for row in rows}
 
 
 def _db_columns(table) -> list[list[Any]]:
@@ -165,14 +164,13 @@ def _exact(stored: tuple) -> tuple:
 
 
 def _python_values(stored: tuple, fields: tuple[str, ...]) -> tuple:
-    """Stored values of `fields` (from `_existing`, less pk and name) as the model's Python types, for the
-    admin's before/after view."""
-    values = stored[2:]
+    """Stored values (code, *fields) from `_existing` as the model's Python types, for the admin's
+    before/after view."""
     if connection.vendor != "sqlite":
-        return values
+        return stored
     return tuple(
         _sqlite_date(v) if name in DATE_FIELDS else _sqlite_decimal(v) if name in MONEY_FIELDS else v
-        for name, v in zip(fields, values, strict=True)
+        for name, v in zip(fields, stored, strict=True)
     )
 
 
@@ -186,6 +184,16 @@ def _sqlite_decimal(value):
 
 def _sqlite_date(value):
     return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _take(columns: list[Sequence[Any]], positions: list[int] | None) -> list[Sequence[Any]]:
+    """The given rows of each column (all rows for None)."""
+    if positions is None:
+        return columns
+    if len(positions) < 2:  # itemgetter gives a tuple for two or more
+        return [[column[position] for position in positions] for column in columns]
+    get = itemgetter(*positions)
+    return [get(column) for column in columns]
 
 
 def _flag_duplicates(codes: list, numbers: list[int], errors: dict[int, list[tuple[str, str]]]) -> None:
@@ -242,29 +250,46 @@ def import_rows(
         _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator)
         return report
     with gc_paused():
-        inserts, updates = _classify(report, cleaner, rows, keep_rows)
-        refused = bool(report.invalid) and not skip_invalid
-        if not dry_run and not refused:
-            with transaction.atomic():
-                _insert(inserts, cleaner.fields)
-                _update(updates, cleaner.fields[1:])
-                report.applied = True
-                report.seconds = time.perf_counter() - started
-                _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator)
-        else:
-            report.seconds = time.perf_counter() - started
-            _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator)
+        # In a function of its own, so that its 100,000-row intermediates are freed before the collector
+        # is back on (it would otherwise scan them all once, at the first allocation after).
+        _validate_and_write(
+            report,
+            cleaner,
+            rows,
+            keep_rows,
+            dry_run,
+            skip_invalid,
+            started,
+            (actor, file_name, file_sha256, source, operator),
+        )
     return report
 
 
-def _classify(report: ImportReport, cleaner: RowCleaner, rows, keep_rows: bool) -> tuple[list, list]:
+def _validate_and_write(report, cleaner, rows, keep_rows, dry_run, skip_invalid, started, about) -> None:
+    actor, file_name, file_sha256, source, operator = about
+    table, inserts, updates = _classify(report, cleaner, rows, keep_rows)
+    refused = bool(report.invalid) and not skip_invalid
+    if not dry_run and not refused:
+        db_columns = _db_columns(table)
+        with transaction.atomic():
+            count = len(table.numbers) if inserts is None else len(inserts)
+            _insert(_take(db_columns, inserts), count, cleaner.fields)
+            _update(updates, db_columns, cleaner.fields)
+            report.applied = True
+            report.seconds = time.perf_counter() - started
+            _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator)
+    else:
+        report.seconds = time.perf_counter() - started
+        _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator)
+
+
+def _classify(report: ImportReport, cleaner: RowCleaner, rows, keep_rows: bool):
     """Clean the rows, report the invalid ones, and sort the valid ones into inserts and updates.
 
-    Returns (inserts: rows as the driver takes them, updates: (pk, values without the code, old name when
-    renamed, indexes of the changed fields)).
+    Returns (the cleaned table, positions of the new rows or None for every row, updates: (pk, position,
+    old name when renamed, indexes of the changed fields)).
     """
-    all_fields = cleaner.fields  # credit_code first, as in COLUMNS
-    fields = all_fields[1:]
+    all_fields = cleaner.fields  # credit_code first, then name, as in COLUMNS
     report.fields = all_fields
     if not isinstance(rows, ColumnRows | list):
         rows = list(rows)
@@ -294,82 +319,80 @@ def _classify(report: ImportReport, cleaner: RowCleaner, rows, keep_rows: bool) 
                 )
             )
 
-    db_rows = list(zip(*_db_columns(table), strict=True))
-    stored = _existing(codes if valid is None else [codes[position] for position in valid], fields)
+    stored = _existing(codes if valid is None else [codes[position] for position in valid], all_fields[1:])
     if not stored:  # all new: the first import of a registry
-        report.new = len(db_rows) if valid is None else len(valid)
+        report.new = len(numbers) if valid is None else len(valid)
         if keep_rows:
-            report.rows.extend(outcome(p, "new") for p in (range(len(db_rows)) if valid is None else valid))
-        return (db_rows if valid is None else [db_rows[position] for position in valid]), []
+            report.rows.extend(outcome(p, "new") for p in (range(len(numbers)) if valid is None else valid))
+        return table, valid, []
 
-    inserts: list[tuple] = []
-    updates: list[tuple[int, tuple, str, tuple[int, ...]]] = []
-    name_index = all_fields.index("name")
+    db_rows = list(zip(*_db_columns(table), strict=True))
+    inserts: list[int] = []
+    updates: list[tuple[int, int, str, tuple[int, ...]]] = []
     sqlite = connection.vendor == "sqlite"
+    everything = range(len(all_fields))
+    get = stored.get
     for position in range(len(db_rows)) if valid is None else valid:
         values = db_rows[position]
-        old = stored.get(values[0])
-        if old is None:
+        stored_row = get(values[0])
+        if stored_row is None:
             report.new += 1
-            inserts.append(values)
+            inserts.append(position)
             if keep_rows:
                 report.rows.append(outcome(position, "new"))
             continue
-        new_values = values[1:]
-        old_values = old[2:]
-        if old_values != new_values and sqlite and float in set(map(type, old_values)):
-            old_values = _exact(old_values)
-        if old_values == new_values:
+        old = stored_row[1:]
+        if old != values and sqlite and float in set(map(type, old)):
+            old = _exact(old)
+        if old == values:
             report.unchanged += 1
             if keep_rows:
                 report.rows.append(outcome(position, "skip"))
             continue
         report.updated += 1
-        changed = tuple(i for i, (was, now) in enumerate(zip(old_values, new_values, strict=True)) if was != now)
-        updates.append((old[0], new_values, old[1] if values[name_index] != old[1] else "", changed))
+        changed = tuple(compress(everything, map(ne, old, values)))
+        updates.append((stored_row[0], position, old[1] if 1 in changed else "", changed))
         if keep_rows:
-            was_values = _python_values(old, fields)
-            now_values = table.row(position)[1:]
-            before = {fields[i]: was_values[i] for i in changed if was_values[i] != now_values[i]}
+            was_values = _python_values(old, all_fields)
+            now_values = table.row(position)
+            before = {all_fields[i]: was_values[i] for i in changed if was_values[i] != now_values[i]}
             report.rows.append(outcome(position, "update", before))
-    return inserts, updates
+    return table, inserts, updates
 
 
-def _insert(inserts: list[tuple], fields: tuple[str, ...]) -> None:
+def _insert(columns: list[Sequence[Any]], count: int, fields: tuple[str, ...]) -> None:
     """New rows without model instances: COPY on PostgreSQL, one prepared INSERT run by executemany on SQLite.
 
     The values are already in the driver's form (`_db_columns`); only the aware timestamps go through
     Django, once for the whole file.
     """
-    if not inserts:
+    if not count:
         return
     meta = Company._meta
     missing = [name for name in DEFAULTS if name not in fields]
-    columns = [*fields, *missing, "created_at", "updated_at"]
+    names = [*fields, *missing, "created_at", "updated_at"]
     now = meta.get_field("created_at").get_db_prep_save(timezone.now(), connection)
     tail = (*(DEFAULTS[name] for name in missing), now, now)
     qn = connection.ops.quote_name
-    column_sql = ", ".join(qn(meta.get_field(name).column) for name in columns)
+    column_sql = ", ".join(qn(meta.get_field(name).column) for name in names)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {qn(meta.db_table)} ({column_sql}) FROM STDIN") as copy:
-                write_row = copy.write_row
-                for values in inserts:
-                    write_row(values + tail)
+            _copy(cursor, f"{qn(meta.db_table)} ({column_sql})", columns, fields, tail, names[len(fields) :], count)
             return
-        sql = f"INSERT INTO {qn(meta.db_table)} ({column_sql}) VALUES ({', '.join(['%s'] * len(columns))})"
-        cursor.executemany(sql, map(tuple.__add__, inserts, repeat(tail)))
+        sql = f"INSERT INTO {qn(meta.db_table)} ({column_sql}) VALUES ({', '.join(['%s'] * len(names))})"
+        cursor.executemany(sql, zip(*columns, *map(repeat, tail), strict=False))
 
 
 GROUPS_MAX = 20  # distinct sets of changed columns written separately; more than that: all columns at once
 
 
-def _update(updates: list[tuple[int, tuple, str, tuple[int, ...]]], fields: tuple[str, ...]) -> None:
+def _update(updates: list[tuple[int, int, str, tuple[int, ...]]], columns: list[Sequence[Any]], fields) -> None:
     """Changed rows, grouped by which columns changed, each group writing only those columns.
 
     A re-import usually changes the same few columns (a new phone number, a capital increase): writing
     just those keeps SQLite from rewriting the name and district indexes and PostgreSQL from copying
     every column into the temporary table. Far cheaper than bulk_update's CASE WHEN per field per row.
+    `fields` are the file's fields (credit_code first, never changed: it is the key).
     """
     if not updates:
         return
@@ -381,38 +404,84 @@ def _update(updates: list[tuple[int, tuple, str, tuple[int, ...]]], fields: tupl
     for update in updates:
         groups.setdefault(update[3], []).append(update)
     if len(groups) > GROUPS_MAX:
-        groups = {tuple(range(len(fields))): updates}
+        groups = {tuple(range(1, len(fields))): updates}
     with connection.cursor() as cursor:
         for changed, items in groups.items():
-            names = [qn(meta.get_field(fields[i]).column) for i in changed] + [qn("updated_at")]
-            params = [(*(values[i] for i in changed), now, pk) for pk, values, _n, _c in items]
+            positions = [position for _pk, position, _n, _c in items]
+            names = [fields[i] for i in changed]
+            values = [*_take([columns[i] for i in changed], positions), [pk for pk, *_rest in items]]
             if connection.vendor == "postgresql":
                 # COPY the new values into a temporary table, then one UPDATE ... FROM joins them in.
+                targets = [qn(meta.get_field(name).column) for name in [*names, "updated_at"]]
                 cursor.execute(
                     f"CREATE TEMPORARY TABLE company_import_updates ON COMMIT DROP AS "
-                    f"SELECT {', '.join(names)}, {qn('id')} FROM {table} WITH NO DATA"
+                    f"SELECT {', '.join(targets)}, {qn('id')} FROM {table} WITH NO DATA"
                 )
-                with cursor.cursor.copy(
-                    f"COPY company_import_updates ({', '.join(names)}, {qn('id')}) FROM STDIN"
-                ) as copy:
-                    write_row = copy.write_row
-                    for row in params:
-                        write_row(row)
-                assignments = ", ".join(f"{name} = u.{name}" for name in names)
+                _copy(
+                    cursor,
+                    f"company_import_updates ({', '.join(targets)}, {qn('id')})",
+                    values,
+                    [*names, "id"],
+                    (now,),
+                    ["updated_at"],
+                    len(positions),
+                    tail_first=True,
+                )
+                assignments = ", ".join(f"{name} = u.{name}" for name in targets)
                 cursor.execute(
                     f"UPDATE {table} AS c SET {assignments} FROM company_import_updates AS u "
                     f"WHERE c.{qn('id')} = u.{qn('id')}"
                 )
                 cursor.execute("DROP TABLE company_import_updates")
             else:
-                assignments = ", ".join(f"{name} = %s" for name in names)
-                cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {qn(meta.pk.column)} = %s", params)
+                assignments = ", ".join(f"{qn(meta.get_field(name).column)} = %s" for name in names)
+                cursor.executemany(
+                    f"UPDATE {table} SET {assignments}, {qn('updated_at')} = %s WHERE {qn(meta.pk.column)} = %s",
+                    zip(*values[:-1], repeat(now), values[-1], strict=False),
+                )
     today = timezone.localdate()
     renamed = [
-        FormerName(company_id=pk, name=old_name, used_until=today) for pk, _v, old_name, _c in updates if old_name
+        FormerName(company_id=pk, name=old_name, used_until=today) for pk, _p, old_name, _c in updates if old_name
     ]
     if renamed:
         FormerName.objects.bulk_create(renamed, batch_size=WRITE_BATCH)
+
+
+# --- PostgreSQL COPY, written a column at a time --------------------------------------------------------
+# psycopg's write_row formats one row per Python call; at 100,000 rows that costs more than the server's
+# work. Here each column becomes COPY text in one pass (escaping only a column that needs it), and the
+# lines are joined in C, COPY_CHUNK rows per write.
+
+COPY_CHUNK = 10_000
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_NULL = "\\N"
+
+
+def _copy_text(values: Sequence[Any], field: str) -> Sequence[str]:
+    """One column in COPY's text format: NULL as \\N, booleans as t/f, backslash, tab and line ends escaped."""
+    kind = Company._meta.get_field(field).get_internal_type() if field != "id" else "AutoField"
+    if kind in ("CharField", "EmailField", "TextField"):
+        joined = "".join(values)  # TypeError for a None: a text column of ours never has one
+        if "\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined:
+            return [value.translate(_COPY_ESCAPES) for value in values]
+        return values
+    if kind == "BooleanField":
+        return ["t" if value else "f" if value is not None else _COPY_NULL for value in values]
+    # numbers, dates, timestamps: str() is the ISO / plain decimal form PostgreSQL reads
+    return [_COPY_NULL if value is None else str(value) for value in values]
+
+
+def _copy(cursor, target: str, columns, fields, tail: tuple, tail_fields, count: int, tail_first=False) -> None:
+    texts = [_copy_text(column, field) for column, field in zip(columns, fields, strict=True)]
+    constant = "\t".join(_copy_text([value], field)[0] for value, field in zip(tail, tail_fields, strict=True))
+    if tail_first:  # the update table: changed columns, updated_at, id
+        texts = [*texts[:-1], [constant] * count, texts[-1]]
+    else:
+        texts = [*texts, [constant] * count]
+    with cursor.cursor.copy(f"COPY {target} FROM STDIN") as copy:
+        for start in range(0, count, COPY_CHUNK):
+            chunk = [text[start : start + COPY_CHUNK] for text in texts]
+            copy.write("\n".join(map("\t".join, zip(*chunk, strict=True))) + "\n")
 
 
 def _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator) -> None:

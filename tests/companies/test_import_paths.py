@@ -396,3 +396,23 @@ def test_the_garbage_collector_is_left_as_it_was(enabled):
         assert gc.isenabled() is enabled
     finally:
         gc.enable() if was else gc.disable()
+
+
+def test_backslashes_tabs_and_line_breaks_are_stored_as_written_when_inserted_and_updated():
+    """PostgreSQL's COPY text format gives these characters a meaning; they must arrive as typed."""
+    awkward = {
+        "name": "江津\\影视\t文化",
+        "registered_address": "白沙镇\n影视大道1号\r\n二楼",
+        "contact_person": "\\N",
+        "bank_name": "\\.",
+    }
+    rows = [row(1, **awkward), row(2)]
+    table = read_table(write_csv(HEADERS, rows))
+    assert import_rows(table.headers, table.rows).new == 2
+    assert stored() == expected(rows)
+    changed = [row(1, **awkward, contact_phone="023-1"), row(2, **{k: v + "改" for k, v in awkward.items()})]
+    table = read_table(write_csv(HEADERS, changed))
+    report = import_rows(table.headers, table.rows)
+    assert report.updated == 2
+    assert stored() == expected(changed)
+    assert Company.objects.get(credit_code=code(2)).contact_person == "\\N改"
