@@ -578,13 +578,18 @@ class RowCleaner:
 
     def clean_table(self, rows: Iterable[Sequence[Any]], first_number: int = 2) -> CleanedTable:
         """Skips blank rows (keeping the numbering) and cleans the others."""
+        return self.clean_columns(*self.cells(rows, first_number))
+
+    def cells(self, rows: Iterable[Sequence[Any]], first_number: int = 2) -> tuple[list[Sequence[Any]], list[int]]:
+        """The file's cells a column at a time (one sequence per heading) and the spreadsheet row number of
+        each kept row: blank rows are skipped but keep their numbers, short rows are padded."""
         width = self.width
         if isinstance(rows, ColumnRows) and len(rows.columns) == width:  # no blank or short rows by design
-            return self.clean_columns(rows.columns, list(range(first_number, first_number + len(rows))))
+            return rows.columns, list(range(first_number, first_number + len(rows)))
         rows = rows if isinstance(rows, list) else list(rows)
         if rows and all(map(any, rows)) and min(map(len, rows)) >= width:
             kept, numbers = rows, list(range(first_number, first_number + len(rows)))
-        else:  # blank rows (empty cells only) are skipped but keep their numbers; short rows are padded
+        else:
             kept, numbers = [], []
             for number, cells in enumerate(rows, start=first_number):
                 if not any(cells):
@@ -593,8 +598,7 @@ class RowCleaner:
                     cells = (*cells, *([None] * (width - len(cells))))
                 kept.append(cells)
                 numbers.append(number)
-        transposed = list(zip(*kept, strict=False)) if kept else [()] * width
-        return self.clean_columns(transposed, numbers)
+        return (list(zip(*kept, strict=False)) if kept else [()] * width), numbers
 
     def clean_columns(self, cells: Sequence[Sequence[Any]], numbers: list[int]) -> CleanedTable:
         """Cleans a file given as its columns of cells (one sequence per heading, no blank rows)."""

@@ -19,9 +19,12 @@ way each problem is reported with its spreadsheet row number, the column heading
 from __future__ import annotations
 
 import json
+import queue
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Context, Decimal
@@ -29,7 +32,7 @@ from itertools import compress, repeat
 from operator import itemgetter, ne
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -108,7 +111,8 @@ def _existing(codes: Sequence[str], fields: tuple[str, ...]) -> dict[str, tuple]
     server (valid codes are letters and digits only), and psycopg returns Decimal, date and bool. SQLite
     gets them as one JSON array; its date columns are selected as `+column`, an expression without a
     declared type, so the driver returns the stored ISO text instead of calling Django's Python date
-    converter once per value; money comes back as the stored int or float (`_exact` settles floats).
+    converter once per value; money comes back as the stored int or float (`_classify_chunk` reads floats back as Django does:
+    a Decimal compares with a float exactly, and 0.10 != 0.1).
     """
     if not codes:
         return {}
@@ -155,12 +159,6 @@ def _db_columns(table) -> list[list[Any]]:
         if name in DATE_FIELDS:
             columns[index] = [None if value is None else value.isoformat() for value in columns[index]]
     return columns
-
-
-def _exact(stored: tuple) -> tuple:
-    """SQLite returns money as float where the amount has cents it cannot store as an integer, and a
-    Decimal compares with a float exactly (0.10 != 0.1): read those floats back as Django does."""
-    return tuple(_sqlite_decimal(v) if v.__class__ is float else v for v in stored)
 
 
 def _python_values(stored: tuple, fields: tuple[str, ...]) -> tuple:
@@ -265,38 +263,77 @@ def import_rows(
     return report
 
 
+CHUNK = 20_000  # rows validated, compared and written at a time
+
+
 def _validate_and_write(report, cleaner, rows, keep_rows, dry_run, skip_invalid, started, about) -> None:
-    actor, file_name, file_sha256, source, operator = about
-    table, inserts, updates = _classify(report, cleaner, rows, keep_rows)
-    refused = bool(report.invalid) and not skip_invalid
-    if not dry_run and not refused:
-        db_columns = _db_columns(table)
-        with transaction.atomic():
-            count = len(table.numbers) if inserts is None else len(inserts)
-            _insert(_take(db_columns, inserts), count, cleaner.fields)
-            _update(updates, db_columns, cleaner.fields)
-            report.applied = True
-            report.seconds = time.perf_counter() - started
-            _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator)
-    else:
-        report.seconds = time.perf_counter() - started
-        _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator)
+    """Validate and compare the file a chunk of rows at a time, writing each chunk's changes as it goes.
 
-
-def _classify(report: ImportReport, cleaner: RowCleaner, rows, keep_rows: bool):
-    """Clean the rows, report the invalid ones, and sort the valid ones into inserts and updates.
-
-    Returns (the cleaned table, positions of the new rows or None for every row, updates: (pk, position,
-    old name when renamed, indexes of the changed fields)).
+    The credit codes come first, for the whole file: duplicates, then the one lookup of stored rows. Each
+    chunk is then validated (every column) and compared, and its inserts and updates are handed to a
+    `_Writer`, which on PostgreSQL runs them in a thread of its own: the server inserts and updates one
+    chunk while this process validates the next. All writes happen inside one transaction, which is
+    rolled back if a later chunk turns out to hold an invalid row (without `skip_invalid`): nothing of a
+    refused file is kept, as before.
     """
+    actor, file_name, file_sha256, source, operator = about
     all_fields = cleaner.fields  # credit_code first, then name, as in COLUMNS
     report.fields = all_fields
     if not isinstance(rows, ColumnRows | list):
         rows = list(rows)
-    table = cleaner.clean_table(rows)
+    cells, numbers = cleaner.cells(rows)
+    code_index, code_column = cleaner.present[0]
+    codes, _code_errors = code_column.parse_many(cells[code_index], use_fast=cleaner.fast)
+    duplicates: dict[int, list[tuple[str, str]]] = {}
+    _flag_duplicates(codes, numbers, duplicates)
+    readable = [code for code in codes if code] if None in codes or "" in codes else codes
+    stored = _existing(readable, all_fields[1:])
+
+    invalid_rows: list[RowOutcome] = []
+    valid_rows: list[RowOutcome] = []
+    renamed: list[FormerName] = []
+    writing = not dry_run
+    with transaction.atomic() if writing else nullcontext():
+        writer = _Writer(connections[DEFAULT_DB_ALIAS], threaded=len(numbers) > CHUNK) if writing else None
+        try:
+            for start in range(0, len(numbers), CHUNK):
+                chunk = cleaner.clean_columns(
+                    [column[start : start + CHUNK] for column in cells], numbers[start : start + CHUNK]
+                )
+                for position in [p for p in duplicates if start <= p < start + CHUNK]:
+                    chunk.errors.setdefault(position - start, []).extend(duplicates[position])
+                inserts, updates = _classify_chunk(
+                    report, chunk, rows, stored, keep_rows, invalid_rows, valid_rows, renamed
+                )
+                writing = writing and (skip_invalid or not report.invalid)
+                if writing and (inserts is None or inserts or updates):
+                    writer.submit(_chunk_writes(writer.db, chunk, inserts, updates))
+        finally:
+            if writer is not None:
+                writer.finish()
+        report.rows = invalid_rows + valid_rows
+        if writing:
+            if renamed:
+                FormerName.objects.bulk_create(renamed, batch_size=WRITE_BATCH)
+            report.applied = True
+            report.seconds = time.perf_counter() - started
+            _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator)
+        elif not dry_run:
+            transaction.set_rollback(True)  # a refused file: the chunks written before the first invalid row go
+    if not report.applied:
+        report.seconds = time.perf_counter() - started
+        _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator)
+
+
+def _classify_chunk(report, table, rows, stored, keep_rows, invalid_rows, valid_rows, renamed):
+    """Report a chunk's invalid rows and sort its valid ones into inserts and updates.
+
+    Returns (positions of the new rows, or None for every row of the chunk; updates: (pk, position,
+    indexes of the changed fields)), positions counted within the chunk.
+    """
+    all_fields = table.fields
     errors, numbers = table.errors, table.numbers
     codes = table.columns[0]
-    _flag_duplicates(codes, numbers, errors)
     valid = [position for position in range(len(numbers)) if position not in errors] if errors else None
 
     def cells_of(position: int) -> Sequence[Any]:
@@ -313,138 +350,221 @@ def _classify(report: ImportReport, cleaner: RowCleaner, rows, keep_rows: bool):
         report.problems.extend(Problem(number, column, message, cells) for column, message in errors[position])
         if keep_rows:
             values = dict(zip(all_fields, table.row(position), strict=True))
-            report.rows.append(
+            invalid_rows.append(
                 RowOutcome(
                     number, "invalid", values.get("credit_code") or "", values, errors=errors[position], cells=cells
                 )
             )
 
-    stored = _existing(codes if valid is None else [codes[position] for position in valid], all_fields[1:])
+    positions = range(len(numbers)) if valid is None else valid
     if not stored:  # all new: the first import of a registry
-        report.new = len(numbers) if valid is None else len(valid)
+        report.new += len(positions)
         if keep_rows:
-            report.rows.extend(outcome(p, "new") for p in (range(len(numbers)) if valid is None else valid))
-        return table, valid, []
+            valid_rows.extend(outcome(p, "new") for p in positions)
+        return valid, []
 
-    db_rows = list(zip(*_db_columns(table), strict=True))
-    inserts: list[int] = []
-    updates: list[tuple[int, int, str, tuple[int, ...]]] = []
-    sqlite = connection.vendor == "sqlite"
-    everything = range(len(all_fields))
-    get = stored.get
-    for position in range(len(db_rows)) if valid is None else valid:
-        values = db_rows[position]
-        stored_row = get(values[0])
-        if stored_row is None:
-            report.new += 1
-            inserts.append(position)
-            if keep_rows:
-                report.rows.append(outcome(position, "new"))
-            continue
-        old = stored_row[1:]
-        if old != values and sqlite and float in set(map(type, old)):
-            old = _exact(old)
-        if old == values:
-            report.unchanged += 1
-            if keep_rows:
-                report.rows.append(outcome(position, "skip"))
-            continue
-        report.updated += 1
-        changed = tuple(compress(everything, map(ne, old, values)))
-        updates.append((stored_row[0], position, old[1] if 1 in changed else "", changed))
-        if keep_rows:
-            was_values = _python_values(old, all_fields)
-            now_values = table.row(position)
-            before = {all_fields[i]: was_values[i] for i in changed if was_values[i] != now_values[i]}
-            report.rows.append(outcome(position, "update", before))
-    return table, inserts, updates
+    # Compared a column at a time: each stored column against the file's, in C (map with !=).
+    db_columns = _db_columns(table)
+    hits = list(map(stored.get, _take([codes], valid)[0]))
+    inserts = [p for p, hit in zip(positions, hits, strict=True) if hit is None]
+    existing = [p for p, hit in zip(positions, hits, strict=True) if hit is not None]
+    old_rows = [hit for hit in hits if hit is not None] if inserts else hits
+    changed_of: dict[int, tuple[int, ...]] = {}
+    updates: list[tuple[int, int, tuple[int, ...]]] = []
+    if existing:
+        old_columns = list(zip(*old_rows, strict=True))  # pk, code, *fields
+        new_columns = _take(db_columns, existing)
+        fields = range(1, len(all_fields))  # the code is the key: equal
+        if connection.vendor == "sqlite":
+            for i in fields:
+                if all_fields[i] in MONEY_FIELDS:
+                    old_columns[i + 1] = [_sqlite_decimal(v) if v.__class__ is float else v for v in old_columns[i + 1]]
+        differs = list(zip(*[map(ne, old_columns[i + 1], new_columns[i]) for i in fields], strict=True))
+        today = timezone.localdate()
+        for k in compress(range(len(existing)), map(any, differs)):
+            changed = tuple(compress(fields, differs[k]))
+            pk, position = old_rows[k][0], existing[k]
+            updates.append((pk, position, changed))
+            changed_of[position] = changed
+            if 1 in changed:  # renamed: keep the old name
+                renamed.append(FormerName(company_id=pk, name=old_rows[k][2], used_until=today))
+    report.new += len(inserts)
+    report.updated += len(updates)
+    report.unchanged += len(existing) - len(updates)
+    if keep_rows:
+        old_of = dict(zip(existing, old_rows, strict=True))
+        for position in positions:
+            if position not in old_of:
+                valid_rows.append(outcome(position, "new"))
+            elif position not in changed_of:
+                valid_rows.append(outcome(position, "skip"))
+            else:
+                was = _python_values(old_of[position][1:], all_fields)
+                now = table.row(position)
+                before = {all_fields[i]: was[i] for i in changed_of[position] if was[i] != now[i]}
+                valid_rows.append(outcome(position, "update", before))
+    return inserts, updates
 
 
-def _insert(columns: list[Sequence[Any]], count: int, fields: tuple[str, ...]) -> None:
+def _chunk_writes(db, table, inserts, updates):
+    """The writes of one chunk, prepared here (driver values, COPY text) and run by the writer."""
+    db_columns = _db_columns(table)
+    count = len(table.numbers) if inserts is None else len(inserts)
+    insert = _insert(db, _take(db_columns, inserts), count, table.fields)
+    update = _update(db, updates, db_columns, table.fields)
+
+    def run() -> None:
+        insert()
+        update()
+
+    return run
+
+
+class _Writer:
+    """Runs an import's writes in order, on the importing thread's connection (so in its transaction).
+
+    With `threaded` (PostgreSQL, more than one chunk) a thread of its own runs them, so that the
+    database server works on one chunk while this process validates the next: the waiting happens with
+    Python's lock released. SQLite writes inline: its driver would take the interpreter lock back for
+    every row. An error in a write is raised in the importing thread, at the next chunk or at the end.
+    """
+
+    def __init__(self, db, threaded: bool):
+        self.db = db
+        self.error: BaseException | None = None
+        self.queue: queue.Queue | None = None
+        if threaded and db.vendor == "postgresql":
+            self.queue = queue.Queue(maxsize=2)  # at most two prepared chunks waiting: bounded memory
+            db.inc_thread_sharing()
+            self.thread = threading.Thread(target=self._run, name="company-import-writer", daemon=True)
+            self.thread.start()
+
+    def submit(self, job) -> None:
+        self._raise()
+        if self.queue is None:
+            job()
+        else:
+            self.queue.put(job)
+
+    def _run(self) -> None:
+        for job in iter(self.queue.get, None):
+            if self.error is None:
+                try:
+                    job()
+                except BaseException as exc:  # handed to the importing thread
+                    self.error = exc
+
+    def finish(self) -> None:
+        if self.queue is not None:
+            self.queue.put(None)
+            self.thread.join()
+            self.queue = None
+            self.db.dec_thread_sharing()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+
+def _nothing() -> None:
+    return None
+
+
+def _insert(db, columns: list[Sequence[Any]], count: int, fields: tuple[str, ...]):
     """New rows without model instances: COPY on PostgreSQL, one prepared INSERT run by executemany on SQLite.
 
-    The values are already in the driver's form (`_db_columns`); only the aware timestamps go through
-    Django, once for the whole file.
+    Returns the write to run (see `_Writer`); what can be prepared beforehand is. The values are already
+    in the driver's form (`_db_columns`); only the aware timestamps go through Django, once per chunk.
     """
     if not count:
-        return
+        return _nothing
     meta = Company._meta
     missing = [name for name in DEFAULTS if name not in fields]
     names = [*fields, *missing, "created_at", "updated_at"]
-    now = meta.get_field("created_at").get_db_prep_save(timezone.now(), connection)
+    now = meta.get_field("created_at").get_db_prep_save(timezone.now(), db)
     tail = (*(DEFAULTS[name] for name in missing), now, now)
-    qn = connection.ops.quote_name
+    qn = db.ops.quote_name
     column_sql = ", ".join(qn(meta.get_field(name).column) for name in names)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            _copy(cursor, f"{qn(meta.db_table)} ({column_sql})", columns, fields, tail, names[len(fields) :], count)
-            return
-        sql = f"INSERT INTO {qn(meta.db_table)} ({column_sql}) VALUES ({', '.join(['%s'] * len(names))})"
-        cursor.executemany(sql, zip(*columns, *map(repeat, tail), strict=False))
+    if db.vendor == "postgresql":
+        text = _copy_lines(columns, fields, tail, names[len(fields) :], count)
+        return lambda: _copy(db, f"COPY {qn(meta.db_table)} ({column_sql}) FROM STDIN", text)
+    sql = f"INSERT INTO {qn(meta.db_table)} ({column_sql}) VALUES ({', '.join(['%s'] * len(names))})"
+
+    def run() -> None:
+        with db.cursor() as cursor:
+            cursor.executemany(sql, zip(*columns, *map(repeat, tail), strict=False))
+
+    return run
 
 
 GROUPS_MAX = 20  # distinct sets of changed columns written separately; more than that: all columns at once
 
 
-def _update(updates: list[tuple[int, int, str, tuple[int, ...]]], columns: list[Sequence[Any]], fields) -> None:
+def _update(db, updates: list[tuple[int, int, tuple[int, ...]]], columns: list[Sequence[Any]], fields):
     """Changed rows, grouped by which columns changed, each group writing only those columns.
 
     A re-import usually changes the same few columns (a new phone number, a capital increase): writing
     just those keeps SQLite from rewriting the name and district indexes and PostgreSQL from copying
     every column into the temporary table. Far cheaper than bulk_update's CASE WHEN per field per row.
-    `fields` are the file's fields (credit_code first, never changed: it is the key).
+    `fields` are the file's fields (credit_code first, never changed: it is the key). Returns the write
+    to run, as `_insert`.
     """
     if not updates:
-        return
+        return _nothing
     meta = Company._meta
-    qn = connection.ops.quote_name
+    qn = db.ops.quote_name
     table = qn(meta.db_table)
-    now = meta.get_field("updated_at").get_db_prep_save(timezone.now(), connection)
+    now = meta.get_field("updated_at").get_db_prep_save(timezone.now(), db)
     groups: dict[tuple[int, ...], list] = {}
     for update in updates:
-        groups.setdefault(update[3], []).append(update)
+        groups.setdefault(update[2], []).append(update)
     if len(groups) > GROUPS_MAX:
         groups = {tuple(range(1, len(fields))): updates}
-    with connection.cursor() as cursor:
-        for changed, items in groups.items():
-            positions = [position for _pk, position, _n, _c in items]
-            names = [fields[i] for i in changed]
-            values = [*_take([columns[i] for i in changed], positions), [pk for pk, *_rest in items]]
-            if connection.vendor == "postgresql":
-                # COPY the new values into a temporary table, then one UPDATE ... FROM joins them in.
-                targets = [qn(meta.get_field(name).column) for name in [*names, "updated_at"]]
-                cursor.execute(
+    statements = []  # (sql, COPY text for it or None, executemany parameters or None)
+    for changed, items in groups.items():
+        positions = [position for _pk, position, _c in items]
+        names = [fields[i] for i in changed]
+        values = [*_take([columns[i] for i in changed], positions), [pk for pk, _p, _c in items]]
+        if db.vendor == "postgresql":
+            # COPY the new values into a temporary table, then one UPDATE ... FROM joins them in.
+            targets = [qn(meta.get_field(name).column) for name in [*names, "updated_at"]]
+            text = _copy_lines(values, [*names, "id"], (now,), ["updated_at"], len(positions), tail_before_last=True)
+            assignments = ", ".join(f"{name} = u.{name}" for name in targets)
+            statements += [
+                (
                     f"CREATE TEMPORARY TABLE company_import_updates ON COMMIT DROP AS "
-                    f"SELECT {', '.join(targets)}, {qn('id')} FROM {table} WITH NO DATA"
-                )
-                _copy(
-                    cursor,
-                    f"company_import_updates ({', '.join(targets)}, {qn('id')})",
-                    values,
-                    [*names, "id"],
-                    (now,),
-                    ["updated_at"],
-                    len(positions),
-                    tail_first=True,
-                )
-                assignments = ", ".join(f"{name} = u.{name}" for name in targets)
-                cursor.execute(
+                    f"SELECT {', '.join(targets)}, {qn('id')} FROM {table} WITH NO DATA",
+                    None,
+                    None,
+                ),
+                (f"COPY company_import_updates ({', '.join(targets)}, {qn('id')}) FROM STDIN", text, None),
+                (
                     f"UPDATE {table} AS c SET {assignments} FROM company_import_updates AS u "
-                    f"WHERE c.{qn('id')} = u.{qn('id')}"
-                )
-                cursor.execute("DROP TABLE company_import_updates")
-            else:
-                assignments = ", ".join(f"{qn(meta.get_field(name).column)} = %s" for name in names)
-                cursor.executemany(
-                    f"UPDATE {table} SET {assignments}, {qn('updated_at')} = %s WHERE {qn(meta.pk.column)} = %s",
-                    zip(*values[:-1], repeat(now), values[-1], strict=False),
-                )
-    today = timezone.localdate()
-    renamed = [
-        FormerName(company_id=pk, name=old_name, used_until=today) for pk, _p, old_name, _c in updates if old_name
-    ]
-    if renamed:
-        FormerName.objects.bulk_create(renamed, batch_size=WRITE_BATCH)
+                    f"WHERE c.{qn('id')} = u.{qn('id')}",
+                    None,
+                    None,
+                ),
+                ("DROP TABLE company_import_updates", None, None),
+            ]
+        else:
+            assignments = ", ".join(f"{qn(meta.get_field(name).column)} = %s" for name in names)
+            sql = f"UPDATE {table} SET {assignments}, {qn('updated_at')} = %s WHERE {qn(meta.pk.column)} = %s"
+            statements.append((sql, None, zip(*values[:-1], repeat(now), values[-1], strict=False)))
+
+    def run() -> None:
+        for sql, text, parameters in statements:
+            if text is not None:
+                _copy(db, sql, text)
+                continue
+            with db.cursor() as cursor:
+                if parameters is None:
+                    cursor.execute(sql)
+                else:
+                    cursor.executemany(sql, parameters)
+
+    return run
 
 
 # --- PostgreSQL COPY, written a column at a time --------------------------------------------------------
@@ -471,17 +591,25 @@ def _copy_text(values: Sequence[Any], field: str) -> Sequence[str]:
     return [_COPY_NULL if value is None else str(value) for value in values]
 
 
-def _copy(cursor, target: str, columns, fields, tail: tuple, tail_fields, count: int, tail_first=False) -> None:
+def _copy_lines(columns, fields, tail: tuple, tail_fields, count: int, tail_before_last=False) -> list[str]:
+    """COPY text for `count` rows of the given columns plus the constant `tail` (after the columns, or
+    before the last one), in pieces of COPY_CHUNK rows."""
     texts = [_copy_text(column, field) for column, field in zip(columns, fields, strict=True)]
     constant = "\t".join(_copy_text([value], field)[0] for value, field in zip(tail, tail_fields, strict=True))
-    if tail_first:  # the update table: changed columns, updated_at, id
+    if tail_before_last:
         texts = [*texts[:-1], [constant] * count, texts[-1]]
     else:
         texts = [*texts, [constant] * count]
-    with cursor.cursor.copy(f"COPY {target} FROM STDIN") as copy:
-        for start in range(0, count, COPY_CHUNK):
-            chunk = [text[start : start + COPY_CHUNK] for text in texts]
-            copy.write("\n".join(map("\t".join, zip(*chunk, strict=True))) + "\n")
+    return [
+        "\n".join(map("\t".join, zip(*[text[start : start + COPY_CHUNK] for text in texts], strict=True))) + "\n"
+        for start in range(0, count, COPY_CHUNK)
+    ]
+
+
+def _copy(db, sql: str, pieces: list[str]) -> None:
+    with db.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for piece in pieces:
+            copy.write(piece)
 
 
 def _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator) -> None:

@@ -19,12 +19,22 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from companies import uscc
+from companies.io import importer
 from companies.io.columns import BY_FIELD, COLUMNS, HEADERS, RowCleaner
 from companies.io.files import ColumnRows, read_table, split_columns, write_csv
 from companies.io.importer import GROUPS_MAX, import_rows
-from companies.models import Company, FormerName
+from companies.models import Company, CompanyImport, FormerName
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, params=["whole-file", "chunks-of-7"])
+def chunking(request, monkeypatch):
+    """Every test also runs with the file validated and written seven rows at a time (on PostgreSQL the
+    writes then run in the writer thread while the next chunk is validated)."""
+    if request.param == "chunks-of-7":
+        monkeypatch.setattr(importer, "CHUNK", 7)
+    return request.param
 
 
 def code(n: int, area: str = "500116") -> str:
@@ -338,7 +348,8 @@ def test_changed_rows_get_exactly_the_file_values_whatever_columns_changed():
     assert (again.updated, again.unchanged) == (0, 30)  # amounts with cents compare equal once stored
 
 
-def test_more_change_patterns_than_groups_are_written_whole():
+def test_more_change_patterns_than_groups_are_written_whole(monkeypatch):
+    monkeypatch.setattr(importer, "CHUNK", 1000)  # the groups of one chunk
     first = [row(n) for n in range(1, GROUPS_MAX + 12)]
     table = read_table(write_csv(HEADERS, first))
     import_rows(table.headers, table.rows)
@@ -416,3 +427,42 @@ def test_backslashes_tabs_and_line_breaks_are_stored_as_written_when_inserted_an
     assert report.updated == 2
     assert stored() == expected(changed)
     assert Company.objects.get(credit_code=code(2)).contact_person == "\\N改"
+
+
+def test_a_file_refused_by_a_row_in_a_later_chunk_keeps_nothing_of_the_earlier_chunks(monkeypatch):
+    monkeypatch.setattr(importer, "CHUNK", 7)
+    rows = [row(n) for n in range(1, 30)]
+    rows[25][3] = "不是金额"
+    table = read_table(write_csv(HEADERS, rows))
+    report = import_rows(table.headers, table.rows)
+    assert not report.applied and report.invalid == 1 and report.new == 28
+    assert [str(p) for p in report.problems] == [
+        "第27行［注册资本］“不是金额”不是金额：请填写以元为单位的数字，例如 5000000 或 5,000,000.00。"
+    ]
+    assert Company.objects.count() == 0
+    assert CompanyImport.objects.get().outcome == CompanyImport.Outcome.REFUSED
+    skipped = import_rows(table.headers, table.rows, skip_invalid=True)
+    assert skipped.applied and Company.objects.count() == 28
+
+
+def test_a_write_that_fails_in_a_later_chunk_leaves_nothing_written(monkeypatch):
+    monkeypatch.setattr(importer, "CHUNK", 7)
+    prepare = importer._chunk_writes
+    calls = []
+
+    def failing(db, table, inserts, updates):
+        job = prepare(db, table, inserts, updates)
+        calls.append(job)
+        if len(calls) < 3:
+            return job
+
+        def broken():
+            raise RuntimeError("disk full")
+
+        return broken
+
+    monkeypatch.setattr(importer, "_chunk_writes", failing)
+    table = read_table(write_csv(HEADERS, [row(n) for n in range(1, 30)]))
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_rows(table.headers, table.rows)
+    assert Company.objects.count() == 0
