@@ -96,6 +96,15 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_probe() -> float:
+    """CPU seconds for 10**7 Python additions: how fast this machine's (shared, often throttled) CPU is
+    right now. About 0.4 s on an idle core of the development machine; figures scale with it."""
+    started, total = time.process_time(), 0
+    for i in range(10**7):
+        total += i
+    return time.process_time() - started
+
+
 def run_project(data: bytes, name: str):
     from companies.io.files import read_table
     from companies.io.importer import import_rows
@@ -172,6 +181,7 @@ def main() -> None:
     gc.collect()
     since_reset = reset_peak()
     print(f"import_companies: N={n} on {vendor}; baseline on {base_n} rows; 2-core machine shared with other work")
+    print(f"  CPU probe: 10**7 Python additions took {cpu_probe():.2f} s of CPU (about 0.4 s when the machine is idle)")
 
     t_new, rep = run_project(first, "bench-new.csv")
     assert rep.new == n, rep.counts()
@@ -208,6 +218,7 @@ def main() -> None:
     )
     print(f"  ratio all new      : {p_new / q_new:6.1f}x")
     print(f"  ratio half changed : {p_half / q_half:6.1f}x")
+    print(f"  CPU probe after the runs: {cpu_probe():.2f} s")
     target = 20_000
     verdict = "met" if min(p_new, p_half) >= target and project_peak < 1024 else "MISSED"
     print(f"  target >= {target:,} rows/s on both runs and < 1 GB: {verdict}")
