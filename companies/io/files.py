@@ -163,6 +163,7 @@ def split_columns(text: str, delimiter: str) -> tuple[list[str], ColumnRows] | N
     del text
     if "\r" in flat or "\n" in flat:
         return None  # another kind of line end, which csv.reader also splits at
+    ends = flat.count(_LINE)
     cells = flat.split(delimiter)
     del flat
     try:
@@ -174,7 +175,7 @@ def split_columns(text: str, delimiter: str) -> tuple[list[str], ColumnRows] | N
     if (
         width < 2
         or len(cells) != (length + 1) * stride - 1
-        or cells.count(_LINE) != length
+        or ends != length
         or cells[width::stride].count(_LINE) != length
     ):
         return None  # a row narrower or wider than the heading: the row reader pads or ignores cells
