@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode
@@ -107,6 +108,10 @@ def add_cases(item, rnd, companies, start: int, count: int) -> None:
     from applications.models import Application
 
     now = timezone.now()
+    today = timezone.localdate()
+    # Cases waiting for acceptance or in public notice carry a deadline, as real ones do (the pages compute
+    # "days left" per row from the working-day calendar).
+    due = {"submitted": "acceptance", "public_notice": "public_notice"}
     batch = []
     for n in range(start, start + count):
         state = STATES[n % len(STATES)]
@@ -127,6 +132,8 @@ def add_cases(item, rnd, companies, start: int, count: int) -> None:
                 reviewed_amount=amount if state in ("pending_decision", "public_notice", "approved") else None,
                 approved_amount=amount if state in ("public_notice", "approved") else None,
                 integrity_pledge_at=now,
+                due_date=today + timedelta(days=n % 15 - 3) if state in due else None,
+                due_kind=due.get(state, ""),
             )
         )
     Application.objects.bulk_create(batch, batch_size=2000)
@@ -209,7 +216,7 @@ def wait_for(port: int, timeout: float = 60) -> None:
     sys.exit("gunicorn did not answer /healthz")
 
 
-def drive(port, seconds, clients, item, rnd, applicants, staff):
+def drive(port, seconds, clients, item, rnd, applicants, staff, think=0.0):
     from django.conf import settings
 
     from applications.models import Application
@@ -243,6 +250,9 @@ def drive(port, seconds, clients, item, rnd, applicants, staff):
 
     def client(n: int):
         rng = random.Random(n)
+        # Clients start spread over one think time, not all in the same millisecond.
+        if think:
+            time.sleep(rng.uniform(0, think))
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         applicant = n % 2 == 0
         cookie, company = applicant_cookies[n % len(applicant_cookies)]
@@ -293,6 +303,10 @@ def drive(port, seconds, clients, item, rnd, applicants, staff):
                 errors[kind] += 1
                 if len(error_samples) < 10:
                     error_samples.append(f"{method} {path} -> {status}")
+            if think:
+                # A person reads the page before the next click: uniform between half and one and a half times
+                # the mean think time.
+                time.sleep(rng.uniform(0.5 * think, 1.5 * think))
         conn.close()
 
     threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
@@ -314,6 +328,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=1.0,
+        help="mean seconds a client waits between its requests (0: closed loop, measures the saturation point)",
+    )
     args = parser.parse_args()
     setup_django()
 
@@ -357,9 +377,14 @@ def main() -> None:
     )
     try:
         wait_for(port)
-        print(f"\ngunicorn (2 workers) on 127.0.0.1:{port}; {args.clients} clients for {args.seconds} s")
+        print(
+            f"\ngunicorn (2 workers) on 127.0.0.1:{port}; {args.clients} clients for {args.seconds} s, "
+            f"think time {args.think:g} s mean (uniform ±50 %)"
+        )
         print(f"load average before traffic: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        results, errors, samples, elapsed = drive(port, args.seconds, args.clients, item, rnd, applicants, staff)
+        results, errors, samples, elapsed = drive(
+            port, args.seconds, args.clients, item, rnd, applicants, staff, think=args.think
+        )
         print(f"load average after traffic: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         server.send_signal(signal.SIGTERM)
