@@ -844,7 +844,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
                 cases, request.user, title=request.POST.get("title", "").strip(), comment=""
             )
             messages.success(
-                request, _("已审定 %(n)s 个案件并开始公示，正在生成公示名单和审批决定书。") % {"n": len(cases)}
+                request, _("已审定 %(n)s 个案件并开始公示，正在生成公示名单；公示期满无异议后签发审批决定书。") % {"n": len(cases)}
             )
             return redirect("portal:batch", pk=batch.pk)
         if action == "assign" and has_role(request.user, "reviewer"):
