@@ -63,6 +63,8 @@ def parse_text(max_length: int, *, required: bool = False) -> Callable[[Any], st
         value = _text(raw)
         if required and not value:
             raise CellError(_("此项必填，请填写。"))
+        if "\x00" in value:  # PostgreSQL cannot store it: refused here with a message, not at the write
+            raise CellError(_("内容含有空字符（NUL，常见于损坏的文件），无法保存；请删去该字符后重新导入。"))
         if len(value) > max_length:
             raise CellError(
                 _("内容过长：最多%(max)d个字符，当前%(n)d个，请精简。") % {"max": max_length, "n": len(value)}
@@ -287,9 +289,10 @@ def _stripped(raw: Sequence[Any]) -> list[str]:
 
 def _escaped(values: list[str]) -> bool:
     """Whether any value starts with the apostrophe our exports put before formula-like text (or may:
-    a value with an apostrophe after a line break also says yes, and goes through the parser)."""
+    a value with an apostrophe after a line break also says yes, and goes through the parser), or holds
+    a NUL character, which the text parser refuses."""
     joined = "\n".join(values)
-    return joined.startswith(ESCAPE) or "\n" + ESCAPE in joined
+    return joined.startswith(ESCAPE) or "\n" + ESCAPE in joined or "\x00" in joined
 
 
 def fast_text(max_length: int, *, required: bool = False):

@@ -85,7 +85,7 @@ TRICKY = {
         None,
         9.15001160000001e17,
     ],
-    "name": ["公司甲", " 公司乙 ", "'=公司丙", "", None, "长" * 201, 12345, "-x"],
+    "name": ["公司甲", " 公司乙 ", "'=公司丙", "", None, "长" * 201, 12345, "-x", "江津\x00影视"],
     "registered_capital": [
         "5000000",
         "5,000,000.00",
@@ -466,3 +466,17 @@ def test_a_write_that_fails_in_a_later_chunk_leaves_nothing_written(monkeypatch)
     with pytest.raises(RuntimeError, match="disk full"):
         import_rows(table.headers, table.rows)
     assert Company.objects.count() == 0
+
+
+def test_a_nul_character_is_a_row_error_not_a_failed_write():
+    """PostgreSQL cannot store NUL in text; the file is refused with the row's message on both databases."""
+    rows = [row(1), row(2, name="江津\x00影视"), row(3, contact_email="a\x00@example.com")]
+    table = read_table(write_csv(HEADERS, rows))
+    assert isinstance(table.rows, ColumnRows)
+    report = import_rows(table.headers, table.rows)
+    assert not report.applied and report.invalid == 2
+    messages = [str(p) for p in report.problems]
+    assert messages[0].startswith("第3行［企业名称］内容含有空字符（NUL")
+    assert messages[1].startswith("第4行［电子邮箱］") and "不是有效的电子邮箱" in messages[1]
+    assert Company.objects.count() == 0
+    assert import_rows(table.headers, table.rows, skip_invalid=True).new == 1
