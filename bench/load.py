@@ -13,6 +13,9 @@ throw-away one, as scripts/with-postgres does). Steps:
    http.client for the given seconds; print requests per second, p50/p95/p99 latency per page kind and
    the errors (any status other than 2xx/3xx; for a POST anything but its redirect).
 
+Before the traffic, two clients alone for 10 s give the same-run baseline: each page kind's p50 on an idle
+server, printed beside the loaded p95 as a ratio.
+
 Targets: zero errors; p95 < 300 ms for case and queue pages; query counts flat. The machine has 2 cores
 shared with other developers, and the clients run on the same 2 cores as the server: the load average is
 printed with the figures.
@@ -382,6 +385,9 @@ def main() -> None:
             f"think time {args.think:g} s mean (uniform ±50 %)"
         )
         print(f"load average before traffic: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        # Same-run baseline: two clients (one applicant, one reviewer) alone, no think time, so each
+        # request meets an idle worker; the loaded p95 is printed as a multiple of this.
+        base, base_errors, _, _ = drive(port, 10, 2, item, rnd, applicants, staff, think=0)
         results, errors, samples, elapsed = drive(
             port, args.seconds, args.clients, item, rnd, applicants, staff, think=args.think
         )
@@ -403,6 +409,12 @@ def main() -> None:
         )
     for s in samples:
         print("  error:", s)
+    print(f"\nbaseline in the same run: 2 clients alone for 10 s, errors: {sum(base_errors.values())}")
+    print(f"{'page':<16} {'alone p50 ms':>13} {'loaded p95 ms':>14} {'ratio':>7}")
+    for kind in sorted(results):
+        if base.get(kind):
+            alone, loaded = pct(base[kind], 50) * 1000, pct(results[kind], 95) * 1000
+            print(f"{kind:<16} {alone:>13.0f} {loaded:>14.0f} {loaded / alone:>6.1f}×")
     for kind in ("queue", "staff_case", "applicant_case", "my_cases"):
         if results.get(kind):
             p95 = pct(results[kind], 95) * 1000
