@@ -46,7 +46,6 @@ from .signals import case_transitioned, notice_batch_started
 from .workdays import WorkingCalendar, today
 
 FEN = Decimal("0.01")
-#: A company receives at most this much a calendar year across all items (DOMAIN.md).
 BAN_YEARS = 5
 
 
