@@ -305,11 +305,17 @@ def validate_upload(
         )
 
     digest = _sha256(uploaded_file)
+    scan_for_viruses(uploaded_file, name=safe_name)
+    return DetectedFile(kind=kind, extension=KINDS[kind][0], size=size, sha256=digest, safe_name=safe_name)
 
+
+def scan_for_viruses(uploaded_file: Any, *, name: str) -> None:
+    """The one place an uploaded file meets the virus scanner (materials, licences, import files).
+
+    Raises ValidationError when the scanner finds something or cannot be asked; leaves the file at its start.
+    """
     if getattr(settings, "CLAMAV_SOCKET", ""):
         from . import clamav
 
-        clamav.ensure_clean(uploaded_file, name=safe_name)
+        clamav.ensure_clean(uploaded_file, name=name)
         uploaded_file.seek(0)
-
-    return DetectedFile(kind=kind, extension=KINDS[kind][0], size=size, sha256=digest, safe_name=safe_name)
