@@ -199,3 +199,63 @@ class CompanyImport(models.Model):
 
     def counts(self) -> dict[str, int]:
         return {"new": self.new, "updated": self.updated, "unchanged": self.unchanged, "invalid": self.invalid}
+
+
+class ImportJob(models.Model):
+    """A company file uploaded on the office's import page: checked in the background, shown to the manager
+    with every error beside the value typed, then imported (all rows, or only the valid ones) when they say so.
+
+    The file is kept in the file store under a random name until the job is done, so the check and the import
+    read the very same bytes (its SHA-256 is recorded, and the CompanyImport of the import repeats it).
+    """
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", _("正在检查")
+        CHECKED = "checked", _("已检查，待确认导入")
+        IMPORTING = "importing", _("正在导入")
+        DONE = "done", _("已导入")
+        REFUSED = "refused", _("文件无法导入")
+        FAILED = "failed", _("处理出错")
+        DISCARDED = "discarded", _("已放弃")
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True, db_index=True)
+    file_name = models.CharField(_("文件名"), max_length=255)
+    file_sha256 = models.CharField(_("文件SHA-256"), max_length=64)
+    stored_file = models.CharField(max_length=255)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.CHECKING)
+    total_rows = models.PositiveIntegerField(_("数据行数"), default=0)
+    checked_rows = models.PositiveIntegerField(_("已检查行数"), default=0)
+    new = models.PositiveIntegerField(_("新增"), default=0)
+    updated = models.PositiveIntegerField(_("更新"), default=0)
+    unchanged = models.PositiveIntegerField(_("未变化"), default=0)
+    invalid = models.PositiveIntegerField(_("错误行"), default=0)
+    problem_count = models.PositiveIntegerField(_("问题数"), default=0)
+    # The first problems and sample rows, for the preview page (the whole list is in the rejected-rows file).
+    problems = models.JSONField(default=list, blank=True)
+    samples = models.JSONField(default=list, blank=True)
+    rejected_file = models.CharField(max_length=255, blank=True)
+    skip_invalid = models.BooleanField(_("只导入正确的行"), default=False)
+    message = models.TextField(_("说明"), blank=True)
+    result = models.ForeignKey(CompanyImport, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("企业导入任务")
+        verbose_name_plural = _("企业导入任务")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def valid_rows(self) -> int:
+        return self.new + self.updated + self.unchanged
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.checked_rows / self.total_rows) if self.total_rows else 0
+
+    @property
+    def busy(self) -> bool:
+        return self.status in (self.Status.CHECKING, self.Status.IMPORTING)

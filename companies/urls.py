@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .io import views as import_views
 
 app_name = "companies"
 urlpatterns = [
@@ -8,6 +9,10 @@ urlpatterns = [
     path("join/", views.join, name="join"),
     path("requests/", views.pending_requests, name="requests"),
     path("requests/<int:pk>/decide/", views.decide, name="decide"),
+    path("import/", import_views.upload, name="import"),
+    path("import/<int:pk>/", import_views.job, name="import_job"),
+    path("import/<int:pk>/decide/", import_views.decide, name="import_decide"),
+    path("import/<int:pk>/rejected/", import_views.rejected, name="import_rejected"),
     path("<str:code>/", views.detail, name="detail"),
     path("<str:code>/edit/", views.edit, name="edit"),
 ]

@@ -23,7 +23,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
@@ -231,12 +231,14 @@ def import_rows(
     started: float | None = None,
     operator: str = "",
     fast: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Validate every row, then insert new companies and update changed ones, all or nothing.
 
     `rows` may be `ColumnRows` (a CSV read by columns), which is validated column by column as it is.
     `fast=False` reads every cell through its parser instead of the column fast paths (the same result,
-    slower; the tests compare both).
+    slower; the tests compare both). `progress(done, total)` is called after each chunk of rows is checked
+    (the office's import page shows it).
     """
     started = time.perf_counter() if started is None else started
     report = ImportReport()
@@ -259,6 +261,7 @@ def import_rows(
             skip_invalid,
             started,
             (actor, file_name, file_sha256, source, operator),
+            progress,
         )
     return report
 
@@ -266,7 +269,7 @@ def import_rows(
 CHUNK = 20_000  # rows validated, compared and written at a time
 
 
-def _validate_and_write(report, cleaner, rows, keep_rows, dry_run, skip_invalid, started, about) -> None:
+def _validate_and_write(report, cleaner, rows, keep_rows, dry_run, skip_invalid, started, about, progress=None) -> None:
     """Validate and compare the file a chunk of rows at a time, writing each chunk's changes as it goes.
 
     The credit codes come first, for the whole file: duplicates, then the one lookup of stored rows. Each
@@ -308,6 +311,8 @@ def _validate_and_write(report, cleaner, rows, keep_rows, dry_run, skip_invalid,
                 writing = writing and (skip_invalid or not report.invalid)
                 if writing and (inserts is None or inserts or updates):
                     writer.submit(_chunk_writes(writer.db, chunk, inserts, updates))
+                if progress is not None:
+                    progress(min(start + CHUNK, len(numbers)), len(numbers))
         finally:
             if writer is not None:
                 writer.finish()
