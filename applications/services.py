@@ -24,6 +24,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from companies.models import Company, Membership
 from invest.audit import audit
+from invest.notify import notify
 from invest.roles import has_role
 
 from . import workflow
@@ -1110,23 +1111,8 @@ def _queue_users(app: Application) -> list:
 
 
 def _notify(users: Iterable, app: Application | None, event: str, subject: Any, body: Any) -> None:
-    users = list(users)
-    if not users:
-        return
-    subject, body = str(subject), str(body)
-    Notification.objects.bulk_create(
-        [Notification(recipient=u, application=app, event=event, subject=subject, body=body) for u in users]
-    )
-    addresses = [u.email for u in users if u.email]
-    if addresses:
-
-        def send() -> None:
-            from django.core.mail import EmailMessage, get_connection
-
-            connection = get_connection(fail_silently=True)
-            connection.send_messages([EmailMessage(subject, body, to=[address]) for address in addresses])
-
-        transaction.on_commit(send)
+    """Inbox entries now, e-mail and SMS after the commit: all through ``invest.notify.notify``."""
+    notify(users, event=event, subject=str(subject), body=str(body), application=app)
 
 
 def _notify_transition(app: Application, spec: workflow.Transition, comment: str) -> None:

@@ -111,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "applications.portal.context.portal",
+                "invest.notify.inbox_context",
             ],
         },
     },
@@ -184,6 +185,12 @@ EMAIL_BACKEND = env.str(
     else "django.core.mail.backends.console.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@jiangjin-film.example")
+
+# Notifications (invest.notify): e-mail and SMS go out from a task, retried NOTIFY_MAX_ATTEMPTS times, the n-th
+# retry NOTIFY_RETRY_DELAY × 2^(n-1) seconds later. SMS_BACKEND is a class with send(phone, text) (invest.sms).
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
+NOTIFY_RETRY_DELAY = env.int("NOTIFY_RETRY_DELAY", default=60)
+SMS_BACKEND = env.str("SMS_BACKEND", default="invest.sms.LoggingSMSBackend")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -18,6 +18,7 @@ urlpatterns = [
     path("policies/", include("policies.urls")),
     path("cases/", include("applications.urls")),
     path("api/", include(api_urls.urlpatterns)),
+    path("inbox/", include("applications.portal.inbox_urls")),
     path("", include("applications.portal.urls")),
     path("", include("applications.documents.urls")),
 ]

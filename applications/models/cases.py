@@ -395,7 +395,18 @@ class Clawback(models.Model):
 
 
 class Notification(models.Model):
-    """An in-app notice (the same text also goes out by email when the user has an address)."""
+    """An entry in a user's inbox (``/inbox/``); the same text, with its link, also goes out by e-mail.
+
+    Written only by ``invest.notify.notify``. An entry about a case links to the case page the recipient may
+    open (the applicant's or the office's); an entry about something else links to ``url``. The e-mail is sent
+    after the commit by a task (``invest.notify_tasks``); ``email_status`` says how that went.
+    """
+
+    class EmailStatus(models.TextChoices):
+        NONE = "none", _("无邮箱")
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     application = models.ForeignKey(
@@ -404,8 +415,14 @@ class Notification(models.Model):
     event = models.CharField(_("事件"), max_length=60)
     subject = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
+    url = models.CharField(_("链接"), max_length=500, blank=True, help_text=_("不属于某个案件的通知所指向的页面"))
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+    email_status = models.CharField(
+        _("邮件"), max_length=10, choices=EmailStatus.choices, default=EmailStatus.NONE
+    )
+    email_attempts = models.PositiveSmallIntegerField(_("邮件发送次数"), default=0)
+    email_error = models.TextField(_("邮件发送错误"), blank=True)
 
     class Meta:
         verbose_name = _("站内通知")

@@ -54,7 +54,10 @@ def review_to_decision(app, staff, *, reviewed=None, comment=""):
     assert app.state == "pending_decision"  # moved on by itself
 
 
-def test_happy_path_from_draft_to_archive(draft, staff, pdf, clock, signals_seen, django_capture_on_commit_callbacks):
+def test_happy_path_from_draft_to_archive(
+    draft, staff, pdf, clock, signals_seen, django_capture_on_commit_callbacks, settings
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}  # mail by task
     app, applicant = draft
     assert app.case_number.startswith(f"JJYS-{date.today().year}-")
     with pytest.raises(TransitionRefused) as refused:
