@@ -304,6 +304,11 @@ def validate_upload(
             params={"name": safe_name, "ext": ext, "actual": KINDS[kind][2]},
         )
 
+    # Active content in a PDF, data hidden after an image's end, images too large to decode safely.
+    from .upload_content import check_content
+
+    check_content(uploaded_file, kind, safe_name)
+
     digest = _sha256(uploaded_file)
     scan_for_viruses(uploaded_file, name=safe_name)
     return DetectedFile(kind=kind, extension=KINDS[kind][0], size=size, sha256=digest, safe_name=safe_name)
