@@ -1,0 +1,540 @@
+"""Every role's journey from an empty install, through the pages alone (issue 15).
+
+The database holds only the migrations, ``seed_policies`` and one superuser (see conftest.new_install). From
+there, people in a real Chromium do everything:
+
+1. the superuser creates a manager; the manager creates the office: clerk, reviewer, two experts, approver and
+   finance; each sets a password through the link in the e-mail;
+2. a film company registers, registers its new company with a licence, is confirmed by the manager and told so
+   in its inbox, uses the policy calculator and applies from the result, is asked for two corrections with a
+   reason each, corrects, and follows the stepper — all of it with the keyboard only (Tab, Enter, Space);
+3. the office accepts, reviews with a reduction and a reason, assigns both experts, who give opinions; the
+   approver decides; the case enters 公示; a visitor objects; the approver dismisses; ``tick_deadlines`` with a
+   date past the notice's end ends it; finance records 部分拨付 then 拨付完毕; the manager archives;
+4. the company downloads its acceptance notice and approval decision, the public verifies the decision, and the
+   company's inbox holds a notice for each change it must know about.
+
+No factory, no ORM write, no management command but ``tick_deadlines``; the database is only read, to assert.
+A screenshot of every step goes to tests/artifacts/journey-NN-<step>.png; axe runs on every distinct page and
+any violation fails the test at the end with rule id, page and target.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+
+from .conftest import SUPERUSER, SUPERUSER_PASSWORD
+from .support import (
+    Journey,
+    credit_code,
+    focused,
+    licence_pdf,
+    login,
+    mail_links,
+    missing,
+    pdf_bytes,
+    pdf_text,
+    tab_to,
+    type_into,
+)
+
+PASSWORD = "Baisha-Studio-2026!"
+COMPANY = "重庆白沙影视文化有限公司"
+CODE = credit_code("91500116MA5U7B80X")
+PROJECT = "电影《白沙往事》"
+OFFICE = {  # username: (role label as the accounts page shows it, role key, display name)
+    "shouli": ("受理员", "clerk", "王受理"),
+    "chushen": ("初审员", "reviewer", "李初审"),
+    "zhuanjia1": ("评审专家", "expert", "专家甲"),
+    "zhuanjia2": ("评审专家", "expert", "专家乙"),
+    "shending": ("审定人", "approver", "赵审定"),
+    "caiwu": ("财务", "finance", "钱财务"),
+}
+INVOICE_REASON = "发票扫描件不清晰，请上传加盖公章的清晰扫描件。"
+AUDIT_REASON = "审计报告缺少第3页，请上传完整的审计报告。"
+MATERIALS = ("business_licence", "filing", "shooting_schedule", "invoices", "audit_report", "integrity_pledge")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_every_role_from_an_empty_install(new_install, browser):
+    j = Journey(browser, new_install.url)
+    try:
+        office_accounts(j)
+        company = company_onboarding(j)
+        case_pk = company_applies(j, company)
+        office_walks_the_case(j, case_pk)
+        company_final_view(j, case_pk)
+    finally:
+        j.close()
+    assert not j.violations, "axe found violations:\n" + "\n".join(j.violations)
+
+
+# --- 1. office accounts ------------------------------------------------------------------------------------
+
+
+def set_password_from_mail(j: Journey, page, email: str, password: str) -> None:
+    """Open the newest link e-mailed to ``email`` and set the password there."""
+    links = mail_links(mail.outbox, email)
+    assert links, f"no e-mail with a link went to {email}: {[m.subject for m in mail.outbox]}"
+    page.goto(links[-1])
+    page.wait_for_load_state("networkidle")
+    page.get_by_label("新密码", exact=True).fill(password)
+    page.get_by_label(re.compile("新密码确认|确认新密码")).fill(password)
+    page.get_by_role("button", name=re.compile("设置密码|修改密码|确认")).first.click()
+    page.wait_for_load_state("networkidle")
+
+
+def create_staff(j: Journey, page, username: str, name: str, role_label: str, step: str) -> None:
+    page.goto("/office/accounts/new/")
+    if page.locator("form").count() == 0:
+        missing("/office/accounts/new/ (H2: create an office account)")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("姓名").fill(name)
+    page.get_by_label("电子邮箱").fill(f"{username}@jiangjin.example")
+    page.get_by_label(role_label, exact=True).check()
+    j.step(page, f"{step}-form")
+    page.get_by_role("button", name=re.compile("创建账号|创建")).click()
+    page.wait_for_load_state("networkidle")
+    j.step(page, f"{step}-created")
+
+
+def office_accounts(j: Journey) -> None:
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    root = j.person("superuser")
+    login(root, SUPERUSER, SUPERUSER_PASSWORD)
+    j.step(root, "01-superuser-home")
+    response = root.goto("/office/accounts/")
+    if response.status == 404:
+        missing("/office/accounts/ (H2: office accounts)")
+    j.step(root, "01-superuser-accounts")
+    create_staff(j, root, "guanli", "周管理", "管理员", "01-manager")
+    manager = User.objects.get(username="guanli")
+    assert {g.name for g in manager.groups.all()} == {"manager"}
+    assert not manager.is_superuser
+
+    page = j.person("manager")
+    set_password_from_mail(j, page, "guanli@jiangjin.example", PASSWORD)
+    j.step(page, "01-manager-password-set")
+    login(page, "guanli", PASSWORD)
+    j.step(page, "01-manager-home")
+    for username, (label, _key, name) in OFFICE.items():
+        create_staff(j, page, username, name, label, f"01-{username}")
+    page.goto("/office/accounts/")
+    j.step(page, "01-manager-accounts-list")
+    for username, (_label, key, _name) in OFFICE.items():
+        assert page.get_by_text(username, exact=True).count() >= 1, f"{username} is not listed"
+        assert set(User.objects.get(username=username).groups.values_list("name", flat=True)) == {key}
+        person = j.person(username)
+        set_password_from_mail(j, person, f"{username}@jiangjin.example", PASSWORD)
+        login(person, username, PASSWORD)
+    j.step(j.person("shouli"), "01-clerk-signed-in")
+
+
+# --- 2. the company: registers, is confirmed, calculates, applies — keyboard only -------------------------------
+
+
+def choose(page, name, option: str) -> None:
+    """Keyboard only: Tab to a field; a select picks the option by typing its text, a text box takes it."""
+    tab_to(page, name)
+    if focused(page)[0] == "combobox":
+        page.keyboard.type(option)
+    else:
+        page.keyboard.press("Control+A")
+        page.keyboard.type(option)
+
+
+def press_button(page, name: str | re.Pattern) -> None:
+    tab_to(page, name, "button")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state("networkidle")
+
+
+def company_onboarding(j: Journey):
+    """Keyboard only: register an account, register the company with its licence; the manager confirms."""
+    from companies.models import Company
+
+    page = j.person("company")
+    page.goto("/")
+    j.step(page, "02-home-visitor")
+    tab_to(page, re.compile("注册"), "link")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state("networkidle")
+    assert "/accounts/register/" in page.url
+    type_into(page, "用户名", "baisha")
+    type_into(page, "电子邮箱", "baisha@example.com")
+    type_into(page, "密码", PASSWORD)
+    type_into(page, re.compile("^密码确认|^确认密码"), PASSWORD)
+    j.step(page, "02-register-form")
+    press_button(page, re.compile("^注册"))
+    j.step(page, "02-registered")
+
+    if "登记新企业" not in page.content():
+        missing("登记新企业 after registering (H1: company onboarding)")
+    tab_to(page, re.compile("登记新企业"))
+    page.keyboard.press("Enter")
+    page.wait_for_load_state("networkidle")
+    type_into(page, "统一社会信用代码", CODE)
+    type_into(page, re.compile("^企业名称|^名称"), COMPANY)
+    type_into(page, "法定代表人", "陈白沙")
+    for label in ("注册地", "税务登记地"):
+        choose(page, re.compile(label), "江津区")
+    type_into(page, re.compile("联系人"), "陈白沙")
+    type_into(page, re.compile("联系电话"), "023-47000000")
+    tab_to(page, re.compile("营业执照"))
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(
+        files=[{"name": "licence.pdf", "mimeType": "application/pdf", "buffer": licence_pdf(COMPANY, CODE)}]
+    )
+    j.step(page, "02-company-form")
+    press_button(page, re.compile("提交"))
+    j.step(page, "02-company-pending")
+    assert "待" in page.locator("main").inner_text()  # pending: what is pending and what happens next
+    page.goto("/my/cases/")
+    assert page.locator("main").count() == 1
+    j.step(page, "02-company-pending-my-cases")  # never a 403 while the request is pending
+
+    manager = j.person("manager")
+    manager.goto("/companies/requests/")
+    j.step(manager, "02-manager-requests")
+    row = manager.locator("tr, li, article, section").filter(has_text=COMPANY).last
+    row.get_by_role("button", name=re.compile("确认")).first.click()
+    manager.wait_for_load_state("networkidle")
+    j.step(manager, "02-manager-confirmed")
+    company = Company.objects.get(credit_code=CODE)
+    assert company.name == COMPANY
+
+    page.goto("/inbox/")
+    if page.locator("main").inner_text().count(COMPANY) == 0:
+        missing("/inbox/ with the confirmation (H3: inbox)")
+    j.step(page, "02-company-inbox-confirmed")
+    return company
+
+
+def company_applies(j: Journey, company) -> int:
+    """Keyboard only: the calculator, 立即申报, the form, materials, pledge, submit; two corrections answered."""
+    from applications.models import Application
+
+    page = j.person("company")
+    calculate_and_start(j, page)
+    fill_and_submit(j, page, company)
+    case = Application.objects.get(company=company)
+    ask_and_answer_corrections(j, page, case)
+    return case.pk
+
+
+def calculate_and_start(j: Journey, page) -> None:
+    page.goto("/policies/")
+    j.step(page, "02-calculator")
+    assert "政策计算器" in page.locator("h1").inner_text()
+    choose(page, "已取得备案或立项", "是")
+    type_into(page, "在江津拍摄天数", "32")
+    type_into(page, "在江津消费金额", "1200000")
+    press_button(page, "开始测算")
+    j.step(page, "02-calculator-result")
+    tab_to(page, re.compile("立即申报.*剧组拍摄消费补贴|立即申报"), "link")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state("networkidle")
+
+
+def fill_and_submit(j: Journey, page, company) -> None:
+    from applications.models import Application
+
+    j.step(page, "02-apply-form")
+    type_into(page, "项目/作品名称", PROJECT)
+    press_button(page, re.compile("保存草稿"))
+    case = Application.objects.get(company=company)
+    assert case.state == "draft"
+    for key in MATERIALS:
+        upload_by_keyboard(page, key, licence_pdf(COMPANY, CODE) if key == "business_licence" else pdf_bytes(key))
+    j.step(page, "02-materials")
+    tab_to(page, re.compile("本单位承诺"), "checkbox")
+    page.keyboard.press("Space")
+    press_button(page, "提交申报")
+    case.refresh_from_db()
+    assert case.state == "submitted", page.locator("main").inner_text()
+    j.step(page, "02-submitted")
+
+
+def ask_and_answer_corrections(j: Journey, page, case) -> None:
+    from applications.models import CorrectionItem
+
+    clerk = j.person("shouli")
+    clerk.goto(f"/workbench/cases/{case.pk}/")
+    j.step(clerk, "02-clerk-case")
+    form = clerk.locator("form[action$='/act/request_correction']")
+    form.get_by_label("江津供应商发票及付款凭证").check()
+    form.get_by_label("审计报告").check()
+    if form.get_by_label("“江津供应商发票及付款凭证”的补正要求").count() == 0:
+        missing("a reason per correction item (H4: per-item correction reasons)")
+    form.get_by_label("“江津供应商发票及付款凭证”的补正要求").fill(INVOICE_REASON)
+    form.get_by_label("“审计报告”的补正要求").fill(AUDIT_REASON)
+    said = confirm_action(clerk, form, "通知补正")
+    assert INVOICE_REASON in said and AUDIT_REASON in said, f"the confirmation does not restate the reasons: {said}"
+    case.refresh_from_db()
+    assert case.state == "correction_requested"
+    notes = {i.key: i.note for i in CorrectionItem.objects.filter(request__application=case)}
+    assert notes == {"invoices": INVOICE_REASON, "audit_report": AUDIT_REASON}, notes
+    j.step(clerk, "02-clerk-correction-requested")
+
+    page.goto(f"/my/cases/{case.pk}/")
+    j.step(page, "02-company-correction")
+    text = page.locator("main").inner_text()
+    assert text.count(INVOICE_REASON) == 1 and text.count(AUDIT_REASON) == 1, text  # each reason once, beside its item
+    upload_by_keyboard(page, "invoices", pdf_bytes("invoices v2"))
+    upload_by_keyboard(page, "audit_report", pdf_bytes("audit v2"))
+    assert "需补正" not in page.locator("#material-invoices").inner_text()
+    tab_to(page, re.compile("本单位承诺"), "checkbox")
+    page.keyboard.press("Space")
+    press_button(page, "提交补正材料")
+    case.refresh_from_db()
+    assert case.state == "submitted"
+    j.step(page, "02-company-resubmitted")
+    stepper = page.locator(".stepper, [aria-label*='进度'], ol.progress").first
+    if stepper.count() == 0:
+        missing("the progress stepper on the applicant's case page (H4)")
+    assert "提交" in stepper.inner_text() and "受理" in stepper.inner_text()
+
+
+def upload_by_keyboard(page, key: str, data: bytes) -> None:
+    """Tab to the material's file field, open the file chooser with Space, then Tab to its upload button."""
+    field = page.locator(f"#file-{key}")
+    label = field.evaluate("e => (e.labels && e.labels[0] ? e.labels[0].innerText : e.getAttribute('aria-label'))")
+    for _ in range(200):
+        page.keyboard.press("Tab")
+        if field.evaluate("e => e === document.activeElement"):
+            break
+    else:
+        raise AssertionError(f"Tab never reached the file field {label!r}")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(files=[{"name": f"{key}.pdf", "mimeType": "application/pdf", "buffer": data}])
+    button = page.locator(f"#material-{key} form button[type=submit]")
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if button.evaluate("e => e === document.activeElement"):
+            break
+    else:
+        raise AssertionError(f"Tab never reached the upload button of {label!r}")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state("networkidle")
+    assert page.locator(f"#material-{key} .badge.ok").count() == 1, page.locator(f"#material-{key}").inner_text()
+
+
+# --- 3. the office walks the case ------------------------------------------------------------------------------
+
+
+def confirm_action(page, form, button: str, fields: dict | None = None) -> str:
+    """Submit a workflow form; where the step is irreversible the same address answers with a page that
+    restates what will happen (h1 "请确认：…"): read it, then press "确认…".
+
+    Returns the confirmation page's text (empty when the step asks none)."""
+    for label, value in (fields or {}).items():
+        form.get_by_label(label).fill(value)
+    form.get_by_role("button", name=button, exact=True).click()
+    page.wait_for_load_state("networkidle")
+    heading = page.locator("h1").first.inner_text()
+    if not heading.startswith("请确认"):
+        return ""
+    said = page.locator("main").inner_text()
+    page.get_by_role("button", name=f"确认{button}", exact=True).click()
+    page.wait_for_load_state("networkidle")
+    return said
+
+
+def act(j: Journey, page, key: str, step: str, fields: dict | None = None, irreversible: bool = False) -> None:
+    form = page.locator(f"form[action$='/act/{key}']")
+    assert form.count() == 1, f"no {key} form on {page.url}: {page.locator('main').inner_text()[:500]}"
+    button = form.locator("button[type=submit]").inner_text().strip()
+    said = confirm_action(page, form, button, fields)
+    if irreversible and not said:
+        j.steps.append(f"{step}: NO CONFIRMATION before {button}")
+    j.step(page, step)
+
+
+def office_walks_the_case(j: Journey, pk: int) -> None:
+    from applications.models import Application
+
+    case = Application.objects.get(pk=pk)
+    clerk = j.person("shouli")
+    clerk.goto(f"/workbench/cases/{pk}/")
+    act(j, clerk, "accept", "03-clerk-accepted", irreversible=True)
+    case.refresh_from_db()
+    assert case.state == "accepted"
+
+    reviewer = j.person("chushen")
+    reviewer.goto("/workbench/")
+    j.step(reviewer, "03-reviewer-queue")
+    reviewer.get_by_role("link", name=case.case_number).first.click()
+    act(j, reviewer, "start_review", "03-reviewer-started")
+    assign = reviewer.locator("form[action$='/assign']")
+    assign.get_by_label("专家甲").check()
+    assign.get_by_label("专家乙").check()
+    assign.get_by_role("button", name="指派").click()
+    reviewer.wait_for_load_state("networkidle")
+    j.step(reviewer, "03-reviewer-experts-assigned")
+    assert "专家甲" in reviewer.locator("main").inner_text() and "专家乙" in reviewer.locator("main").inner_text()
+    computed = case.computed_amount if case.computed_amount is not None else Decimal("180000.00")
+    reduced = computed - Decimal("30000.00")
+    act(
+        j,
+        reviewer,
+        "send_to_experts",
+        "03-reviewer-sent-with-reduction",
+        {
+            re.compile("初审金额"): f"{reduced:,.2f}",
+            re.compile("说明|理由"): "部分发票为拍摄前采购，按实际拍摄期间核减 30,000.00 元。",
+        },
+    )
+    case.refresh_from_db()
+    assert case.state == "expert_review" and case.reviewed_amount == reduced
+
+    for username, score in (("zhuanjia1", "90"), ("zhuanjia2", "86")):
+        expert = j.person(username)
+        expert.goto("/workbench/")
+        j.step(expert, f"03-{username}-queue")
+        expert.get_by_role("link", name=case.case_number).first.click()
+        expert.get_by_label("同意", exact=True).check()
+        expert.get_by_label("评分（0–100）").fill(score)
+        expert.get_by_role("button", name="提交评审意见").click()
+        expert.wait_for_load_state("networkidle")
+        j.step(expert, f"03-{username}-opinion")
+    case.refresh_from_db()
+    assert case.state == "pending_decision"
+
+    approver = j.person("shending")
+    approver.goto(f"/workbench/cases/{pk}/")
+    act(j, approver, "approve", "03-approver-approved", irreversible=True)
+    case.refresh_from_db()
+    assert case.state == "public_notice" and case.approved_amount == reduced
+
+    visitor = j.person("visitor")
+    visitor.goto("/notices/")
+    j.step(visitor, "03-public-notices")
+    assert case.case_number in visitor.content()
+    visitor.get_by_role("link", name=f"提出异议 {case.case_number}").click()
+    visitor.get_by_label("真实姓名").fill("张三")
+    visitor.get_by_label("联系电话或电子邮箱").fill("13800000000")
+    visitor.get_by_label("异议内容和理由").fill("该剧组在江津的实际拍摄天数不足 30 天，请核实。")
+    j.step(visitor, "03-public-objection-form")
+    visitor.get_by_role("button", name="提交异议").click()
+    visitor.wait_for_load_state("networkidle")
+    j.step(visitor, "03-public-objection-filed")
+    case.refresh_from_db()
+    assert case.state == "objection_review"
+
+    approver.goto(f"/workbench/cases/{pk}/")
+    j.step(approver, "03-approver-objection")
+    act(
+        j,
+        approver,
+        "dismiss_objection",
+        "03-approver-dismissed",
+        {re.compile("理由"): "经核查拍摄日志与酒店记录，实际拍摄 32 天，异议不成立。"},
+    )
+    case.refresh_from_db()
+    assert case.state == "public_notice"
+
+    ends = notice_end(case)
+    call_command("tick_deadlines", on=ends.isoformat(), verbosity=0)
+    case.refresh_from_db()
+    assert case.state == "public_notice", "the notice must not end on its last day"
+    from applications import workdays
+
+    call_command("tick_deadlines", on=workdays.add_working_days(ends, 1).isoformat(), verbosity=0)
+    case.refresh_from_db()
+    assert case.state == "approved"
+
+    finance = j.person("caiwu")
+    finance.goto(f"/workbench/cases/{pk}/")
+    j.step(finance, "03-finance-case")
+    first = (reduced / 2).quantize(Decimal("0.01"))
+    pay(j, finance, "disburse_partial", first, "JJCZ-0001", "03-finance-partial")
+    case.refresh_from_db()
+    assert case.state == "approved" and case.disbursed_amount == first
+    pay(j, finance, "disburse", reduced - first, "JJCZ-0002", "03-finance-final")
+    case.refresh_from_db()
+    assert case.state == "disbursed" and case.disbursed_amount == reduced
+
+    manager = j.person("manager")
+    manager.goto(f"/workbench/cases/{pk}/")
+    act(j, manager, "archive", "03-manager-archived", irreversible=True)
+    case.refresh_from_db()
+    assert case.state == "archived"
+
+
+def notice_end(case):
+    """The last day of the (restarted) public notice, as the case's deadline says (read, never written)."""
+    assert case.due_kind == "notice" and case.due_date, (case.due_kind, case.due_date)
+    return case.due_date
+
+
+def pay(j: Journey, page, key: str, amount: Decimal, voucher: str, step: str) -> None:
+    from applications import workdays
+
+    form = page.locator(f"form[action$='/act/{key}']")
+    assert form.count() == 1, f"no {key} form: {page.locator('main').inner_text()[:400]}"
+    form.get_by_label("本次拨付金额（元）").fill(f"{amount:,.2f}")
+    form.get_by_label("拨付日期").fill(workdays.today().isoformat())
+    form.get_by_label("凭证号").fill(voucher)
+    button = form.locator("button[type=submit]").inner_text().strip()
+    said = confirm_action(page, form, button)
+    if not said:
+        j.steps.append(f"{step}: NO CONFIRMATION before {button}")
+    j.step(page, step)
+
+
+# --- 4. the company's final view, documents, public verification, inbox ----------------------------------------
+
+
+def download(page, row_text: str) -> bytes:
+    row = page.locator(".case-documents tr", has_text=row_text)
+    assert row.count() >= 1, f"no document {row_text} on the case page"
+    with page.expect_download() as info:
+        row.first.get_by_role("link", name=re.compile("下载")).click()
+    return open(info.value.path(), "rb").read()
+
+
+def company_final_view(j: Journey, pk: int) -> None:
+    from applications.documents.models import Document
+    from applications.models import Application, Notification
+    from applications.services import APPLICANT_MESSAGES
+
+    case = Application.objects.get(pk=pk)
+    page = j.person("company")
+    page.goto(f"/my/cases/{pk}/")
+    j.step(page, "04-company-case-archived")
+    text = page.locator("main").inner_text()
+    assert f"{case.disbursed_amount:,.2f}" in text, "the company's final view shows the amount paid"
+
+    notice = download(page, "受理通知书")
+    assert notice.startswith(b"%PDF") and COMPANY in pdf_text(notice)
+    decision = download(page, "审批决定书")
+    assert decision.startswith(b"%PDF")
+    assert f"{case.approved_amount:,.2f}" in pdf_text(decision)
+
+    code = Document.objects.get(application=case, kind="approval_decision").verification_code
+    visitor = j.person("visitor")
+    visitor.goto(f"/verify/{code}")
+    j.step(visitor, "04-public-verify")
+    assert COMPANY in visitor.locator("main").inner_text()
+
+    page.goto("/inbox/")
+    j.step(page, "04-company-inbox")
+    inbox = page.locator("main").inner_text()
+    told = set(
+        Notification.objects.filter(recipient__username="baisha", application=case).values_list("event", flat=True)
+    )
+    changes = ["submit", "request_correction", "resubmit", "accept", "approve", "file_objection"]
+    changes += ["dismiss_objection", "conclude_notice", "disburse_partial", "disburse", "archive"]
+    for key in changes:
+        assert f"case.{key}" in told, f"the applicant was not told about {key}: {sorted(told)}"
+        sentence = str(APPLICANT_MESSAGES[key] % {"title": case.project_title, "case": case.case_number})
+        assert sentence in inbox, f"the inbox page does not show: {sentence}"
