@@ -20,10 +20,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@$(PIP) install -q --disable-pip-version-check -r requirements-dev.txt
 	@rm -f .venv/.requirements-* && touch $(STAMP)
 
-messages: locale/en/LC_MESSAGES/django.mo
+messages: locale/en/LC_MESSAGES/django.mo locale/zh_Hans/LC_MESSAGES/django.mo
 
-locale/en/LC_MESSAGES/django.mo: locale/en/LC_MESSAGES/django.po
-	@$(MANAGE) compilemessages -l en -v 0 --ignore=.venv --ignore=var
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
+	@$(MANAGE) compilemessages -l $* -v 0 --ignore=.venv --ignore=var
 
 migrate:
 	@mkdir -p var/static var/files
