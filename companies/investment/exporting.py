@@ -2,46 +2,25 @@
 
 from __future__ import annotations
 
-import io
-
-import openpyxl
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
-from companies.io.columns import neutralise
+from invest.exporting import add_sheet, new_workbook, workbook_bytes
 
 from . import selectors, workflow
 from .models import Lead
 
-MONEY_FORMAT = "#,##0.00"
-
 
 def _sheet(book, title: str, header: list[str], rows: list[list], money_columns: set[int] = frozenset()):
-    sheet = book.create_sheet(title)
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        # Lead names and notes come from imported files: text a spreadsheet would run as a formula
-        # (=, +, -, @, tab, CR) gets the same apostrophe as the company export, so it stays text.
-        sheet.append([neutralise(value) if isinstance(value, str) else value for value in row])
-    for index in money_columns:
-        for (cell,) in sheet.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
-            cell.number_format = MONEY_FORMAT
-    for index, title_text in enumerate(header, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(12, len(str(title_text)) * 2 + 2)
-    sheet.freeze_panes = "A2"
-    return sheet
+    # Lead names and notes come from imported files: invest.exporting writes formula-like text as text.
+    return add_sheet(book, title, header, rows, money_columns=money_columns)
 
 
 def pipeline_workbook(leads: QuerySet[Lead]) -> bytes:
     """Four sheets: 汇总 (summary), 按阶段 (by stage), 按活动 (by event), 线索明细 (every lead). Amounts are numbers."""
     figures = selectors.pipeline(leads)
-    book = openpyxl.Workbook()
-    book.remove(book.active)
+    book = new_workbook()
 
     _sheet(
         book,
@@ -124,6 +103,4 @@ def pipeline_workbook(leads: QuerySet[Lead]) -> bytes:
         rows,
         {7, 8, 9},
     )
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(book)

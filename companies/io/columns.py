@@ -29,13 +29,14 @@ from django.utils.translation import gettext as _
 
 from companies import uscc
 from companies.models import BusinessStatus, Company, Industry
+from invest.exporting import ESCAPE, FORMULA_TRIGGERS, neutralise  # noqa: F401 - importers and tests use them
 
 from .files import ColumnRows
 
 CENT = Decimal("0.01")
 MAX_MONEY = Decimal("99999999999999.99")  # max_digits=16, decimal_places=2
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-ESCAPE = "'"
+# The formula guard of every export (FORMULA_TRIGGERS, neutralise) lives in invest.exporting; importers
+# strip the apostrophe (ESCAPE) it adds.
 
 
 class CellError(ValueError):
@@ -206,19 +207,9 @@ def parse_email(raw: Any) -> str:
 # --- writers: Python value -> cell text in exports --------------------------------------------------
 
 
-def neutralise(text: str) -> str:
-    """Put an apostrophe before a value a spreadsheet would run as a formula (=, +, -, @, tab, CR).
-
-    A value that already starts with the apostrophe gets one more, so that stripping one apostrophe
-    on import always gives back the stored value.
-    """
-    if text and (text[0] in FORMULA_TRIGGERS or text[0] == ESCAPE):
-        return ESCAPE + text
-    return text
-
-
 def write_text(value: Any) -> str:
-    return neutralise("" if value is None else str(value))
+    # Plain text: the exporter (invest.exporting, through companies.io.files) neutralises formula-like cells.
+    return "" if value is None else str(value)
 
 
 def write_money(value: Decimal | None) -> str:

@@ -19,6 +19,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from invest.exporting import csv_bytes, xlsx_bytes
+
 ZIP_MAGIC = b"PK\x03\x04"
 
 
@@ -253,22 +255,10 @@ def read_table(data: bytes, *, columns: bool = True) -> Table:
 
 
 def write_csv(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
-    """CSV in UTF-8 with BOM, which Chinese Excel opens with the right characters."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(headers)
-    writer.writerows(rows)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """CSV in UTF-8 with BOM, which Chinese Excel opens with the right characters; formulas neutralised."""
+    return csv_bytes(headers, rows)
 
 
 def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[str]], title: str = "企业名录") -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
-    sheet.append(list(headers))
-    for row in rows:
-        sheet.append(list(row))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    """One streamed sheet; text cells that a spreadsheet would run as formulas are neutralised."""
+    return xlsx_bytes(headers, rows, title)

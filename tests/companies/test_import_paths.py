@@ -207,7 +207,7 @@ def tricky_file_rows() -> list[list]:
     rows.append(row(35, name="", established_on="2022-W01-1"))
     rows.append(row(36, registered_capital="100", paid_in_capital="200"))
     rows.append(row(37, in_hq_park="否", in_hq_park_since="2024-01-01"))
-    rows.append(row(38, name="'=SUM(1+1)", contact_email="'-x@example.com", established_on="2021/3/15"))
+    rows.append(row(38, name="=SUM(1+1)", contact_email="-x@example.com", established_on="2021/3/15"))
     rows.append(row(39, registered_address="地" * 301))
     return rows
 
@@ -384,11 +384,11 @@ def test_a_change_of_one_column_writes_only_that_column():
 
 
 def test_an_xlsx_sheet_imports_the_same_as_the_csv_of_the_same_rows():
-    from .conftest import xlsx_bytes
+    from companies.io.files import write_xlsx
 
-    rows = tricky_file_rows()
+    rows = tricky_file_rows()  # both written as the exports write them (formula-like text neutralised)
     by_csv = read_table(write_csv(HEADERS, rows))
-    by_xlsx = read_table(xlsx_bytes(list(HEADERS), rows))
+    by_xlsx = read_table(write_xlsx(list(HEADERS), rows))
     csv_report = import_rows(by_csv.headers, by_csv.rows, dry_run=True, keep_rows=True)
     xlsx_report = import_rows(by_xlsx.headers, by_xlsx.rows, dry_run=True, keep_rows=True)
     assert [str(p) for p in csv_report.problems] == [str(p) for p in xlsx_report.problems]

@@ -16,7 +16,6 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from companies.io.columns import neutralise
 from companies.io.files import FileError, read_table, write_csv
 from companies.io.importer import ImportReport, import_rows
 
@@ -100,6 +99,6 @@ def write_report(path: Path, headers, report: ImportReport) -> None:
     if report.file_error:
         lines.append(["", "", report.file_error])
     for problem in report.problems:
-        cells = [neutralise("" if c is None else str(c)) for c in problem.cells]
+        cells = ["" if c is None else str(c) for c in problem.cells]  # write_csv neutralises formula-like cells
         lines.append([str(problem.row), problem.column, problem.message, *cells])
     path.write_bytes(write_csv(head, lines))
