@@ -144,7 +144,12 @@ def files_removed_on_failure(storage: Storage | None = None) -> Iterator[Callabl
     stored: list[str] = []
 
     def store(name: str, content: Any) -> str:
-        saved = storage.save(name, content)
+        try:
+            saved = storage.save(name, content)
+        except OSError as exc:  # full disk, read-only or missing mount: a clear 503 (invest.errors), not a 500
+            from .errors import FileStoreUnavailable
+
+            raise FileStoreUnavailable(str(exc)) from exc
         stored.append(saved)
         return saved
 

@@ -22,3 +22,7 @@ urlpatterns = [
     path("", include("applications.portal.urls")),
     path("", include("applications.documents.urls")),
 ]
+
+# Whatever no view handled: 503 for a database or file store that is down, 500 otherwise; JSON under /api/,
+# a page that renders without the database or context processors elsewhere (invest.errors).
+handler500 = "invest.errors.server_error"

@@ -50,3 +50,26 @@ def test_every_material_is_served_sandboxed_and_not_sniffed(client, member, case
         assert response["X-Content-Type-Options"] == "nosniff"
         policy = [part.strip() for part in response["Content-Security-Policy"].split(";")]
         assert "sandbox" in policy and "default-src 'none'" in policy
+
+
+def test_a_file_store_that_cannot_be_written_answers_503_saying_the_file_was_not_saved(
+    client, member, case_of, monkeypatch
+):
+    from django.core.files.storage import FileSystemStorage
+    from django.test import Client
+
+    def disk_full(self, name, content):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(FileSystemStorage, "_save", disk_full)
+    app = case_of(member)
+    client = Client(raise_request_exception=False)
+    client.force_login(member.user)
+    response = client.post(
+        reverse("portal:material_upload", args=[app.pk, "licence"]),
+        {"file": SimpleUploadedFile("licence.pdf", b"%PDF-1.4\nx\n%%EOF\n")},
+    )
+    assert response.status_code == 503
+    text = response.content.decode()
+    assert "文件暂时无法保存" in text and "没有保存" in text and "No space" not in text
+    assert not Material.objects.exists()
