@@ -34,6 +34,7 @@ from applications.selectors import next_year_schedule_missing, revision_changes
 from applications.services import TransitionRefused
 from applications.workdays import WorkingCalendar, today
 from companies.models import Company
+from invest.formats import yuan
 from invest.roles import has_role
 from policies.models import Invitation, Round, SupportItem
 from policies.services import company_facts, display_value, evaluate_item
@@ -117,6 +118,9 @@ def _deadline(app: Application, *, now=None, calendar: WorkingCalendar | None = 
         "correction": _("补正期限"),
         "public_notice": _("公示截止"),
     }
+    if app.state == "objection_review":
+        # The notice is held while an objection is checked: no countdown (it restarts when dismissed).
+        return {"label": _("公示暂停（异议核查中）"), "date": None, "overdue": False, "left": None, "paused": True}
     now = now or today()
     calendar = calendar or WorkingCalendar()
     overdue = app.due_date < now
@@ -151,7 +155,9 @@ def _show(spec: dict[str, Any], value: Any) -> str:
     return display_value(spec["key"], value)
 
 
-def _material_rows(app: Application, *, correction_keys: set[str] | None = None) -> list[dict[str, Any]]:
+def _material_rows(
+    app: Application, *, correction_keys: set[str] | None = None, answered_keys: set[str] = frozenset()
+) -> list[dict[str, Any]]:
     current = {m.key: m for m in app.current_materials()}
     history: dict[str, list[Material]] = {}
     for m in app.materials.filter(superseded_at__isnull=False).order_by("uploaded_at"):
@@ -169,7 +175,9 @@ def _material_rows(app: Application, *, correction_keys: set[str] | None = None)
                 "accept": accept_attribute(types),
                 "current": current.get(key),
                 "history": history.get(key, []),
+                # May be uploaded again during the correction; "needs" until a new file has come in.
                 "in_correction": correction_keys is not None and key in correction_keys,
+                "corrected": correction_keys is not None and key in correction_keys and key in answered_keys,
             }
         )
     return rows
@@ -262,8 +270,10 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
         return redirect("portal:my_cases")
     rounds = _open_rounds(item)
     invitation = None
-    if request.GET.get("invitation", "").isdigit():
-        invitation = Invitation.objects.filter(pk=request.GET["invitation"], company__in=companies, item=item).first()
+    wanted = request.GET.get("invitation", "")
+    # ASCII digits within the id range only: "²".isdigit() is true, and 30 nines overflow the column.
+    if wanted.isascii() and wanted.isdigit() and int(wanted) < 2**63:
+        invitation = Invitation.objects.filter(pk=int(wanted), company__in=companies, item=item).first()
     company = companies.first() if invitation is None else invitation.company
     initial: dict[str, Any] = {}
     facts_source = company_facts(company)
@@ -404,6 +414,7 @@ def _case_page(request: HttpRequest, app: Application, *, status: int = 200, **o
     correction = app.open_correction() if app.state == "correction_requested" else None
     correction_items = list(correction.items.all()) if correction else []
     material_keys = {i.key for i in correction_items if i.kind == "material"}
+    answered_keys = {i.key for i in correction_items if i.kind == "material" and i.answered}
     fact_keys = {i.key for i in correction_items if i.kind == "fact"}
     editable = app.state in ("draft", "correction_requested")
     form = overrides.pop("form", None)
@@ -417,32 +428,48 @@ def _case_page(request: HttpRequest, app: Application, *, status: int = 200, **o
     allowed = {t.key for t in services.allowed_transitions(app, request.user)}
     labels = {m["key"]: m.get("label") or m["key"] for m in app.item.materials or []}
     labels.update({f["key"]: f.get("label") or f["key"] for f in app.item.form_fields or []})
+    deadline = _deadline(app)
     context = {
         "app": app,
-        "deadline": _deadline(app),
+        "deadline": deadline,
         "form": form,
         "editable": editable,
         "facts": _fact_rows(app),
-        "materials": _material_rows(app, correction_keys=material_keys if correction else None),
+        "materials": _material_rows(
+            app, correction_keys=material_keys if correction else None, answered_keys=answered_keys
+        ),
         "material_errors": overrides.pop("material_errors", {}),
         "correction": correction,
         "correction_items": [(i, labels.get(i.key, i.key)) for i in correction_items],
         "evaluation": _evaluation_context(app),
         "evaluate_url": reverse("portal:case_evaluate", args=[app.pk]),
-        "submit_form": overrides.pop("submit_form", None)
-        or SubmitForm(initial={"pledge": bool(app.integrity_pledge_at)}),
+        # The pledge is ticked again at each submission, never carried over from an earlier one.
+        "submit_form": overrides.pop("submit_form", None) or SubmitForm(),
         "can_submit": "submit" in allowed or "resubmit" in allowed,
         "submit_key": "resubmit" if app.state == "correction_requested" else "submit",
         "can_withdraw": "withdraw" in allowed,
         "withdraw_form": overrides.pop("withdraw_form", None) or ConfirmForm(),
         "refusal": overrides.pop("refusal", ""),
         "timeline": selectors.timeline(app, for_applicant=True),
+        "steps": selectors.progress(app),
+        "terminal_states": workflow.TERMINAL_STATES,
+        "next_step": _next_step(app, deadline),
+        "disbursements": list(app.disbursements.order_by("paid_on", "id")),
         "missing": [labels.get(k, k) for k in app.missing_materials()] if editable else [],
         "max_size": _max_upload(),
         "application": app,
     }
     context.update(overrides)
     return render(request, "portal/case_applicant.html", context, status=status)
+
+
+def _next_step(app: Application, deadline: dict[str, Any] | None) -> str:
+    """What happens next and who is waiting on whom (from the state's row of the workflow table), with the
+    deadline of that wait: "等待受理员受理，截止 2026-12-09"."""
+    text = str(workflow.STATE_BY_KEY[app.state].next_step)
+    if deadline and deadline.get("date") and not deadline.get("paused"):
+        text = _("%(next)s，截止 %(date)s") % {"next": text, "date": deadline["date"].isoformat()}
+    return text + "。"
 
 
 def _max_upload() -> int:
@@ -507,11 +534,8 @@ def case_submit(request: HttpRequest, pk: int) -> HttpResponse:
     form = SubmitForm(request.POST)
     if not form.is_valid():
         return _case_page(request, app, submit_form=form, status=400)
-    key = "resubmit" if app.state == "correction_requested" else "submit"
     try:
-        if key == "submit":
-            services.update_draft(app, request.user, integrity_pledge=True)
-        services.perform(app, key, request.user)
+        services.submit(app, request.user, pledge=form.cleaned_data["pledge"])
     except TransitionRefused as exc:
         return _case_page(request, app, submit_form=form, refusal=exc.reason, status=409)
     messages.success(request, _("申报已提交，受理部门将在5个工作日内作出受理决定。"))
@@ -670,13 +694,18 @@ def workbench(request: HttpRequest) -> HttpResponse:
 def _what_happens(spec: workflow.Transition) -> str:
     from applications.documents.constants import DocumentKind
 
-    parts = [_("案件将进入“%(state)s”阶段。") % {"state": workflow.STATE_BY_KEY[spec.target].label}]
+    if spec.target in spec.sources:
+        parts = [_("案件仍处于“%(state)s”阶段。") % {"state": workflow.STATE_BY_KEY[spec.target].label}]
+    else:
+        parts = [_("案件将进入“%(state)s”阶段。") % {"state": workflow.STATE_BY_KEY[spec.target].label}]
     if spec.deadline != "keep":
         parts.append(str(workflow.DEADLINE_EFFECTS[spec.deadline]) + "。")
     if spec.document_kind:
         parts.append(_("系统将签发《%(doc)s》并通知申报单位。") % {"doc": DocumentKind(spec.document_kind).label})
     if spec.key == "disburse":
-        parts.append(_("本次金额小于尚未拨付余额的，按部分拨付登记，案件仍为“已批准”。"))
+        parts.append(_("本次金额须等于尚未拨付的全部余额，登记后拨付完毕。"))
+    if spec.key == "disburse_partial":
+        parts.append(_("本次金额须小于尚未拨付的余额，余额留待以后拨付。"))
     if spec.key == "send_to_experts":
         parts.append(_("全部专家提交意见后自动转入审定。"))
     return "".join(str(p) for p in parts)
@@ -685,8 +714,8 @@ def _what_happens(spec: workflow.Transition) -> str:
 def _actions(app: Application, user, bound: dict[str, TransitionForm] | None = None) -> list[dict[str, Any]]:
     """The actions this user may take now (forms), and the ones of their role refused now (with why)."""
     bound = bound or {}
-    # disburse_partial is the same form as disburse: perform() chooses it when the amount leaves a remainder.
-    allowed = [t for t in services.allowed_transitions(app, user) if t.key != "disburse_partial"]
+    # 部分拨付 and 拨付完毕 are two choices of their own (disburse_partial, disburse).
+    allowed = services.allowed_transitions(app, user)
     out = []
     for spec in allowed:
         out.append(
@@ -700,7 +729,7 @@ def _actions(app: Application, user, bound: dict[str, TransitionForm] | None = N
     allowed_keys = {t.key for t in allowed}
     refused = []
     for spec in workflow.transitions_from(app.state):
-        if spec.key in allowed_keys or spec.automatic or spec.public or spec.key == "disburse_partial":
+        if spec.key in allowed_keys or spec.automatic or spec.public:
             continue
         if not any(has_role(user, r) for r in spec.roles):
             continue
@@ -785,13 +814,65 @@ def staff_act(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     form = TransitionForm(request.POST, spec=spec, application=app)
     if not form.is_valid():
         return _staff_page(request, app, bound={key: form}, refusal_for=key, status=400)
+    if request.POST.get("back"):
+        # 返回修改 on the confirmation page: the case page again, with what was typed.
+        return _staff_page(request, app, bound={key: form})
+    if spec.confirm and request.POST.get("confirmed") != "1":
+        return _confirm_page(request, app, spec, form)
+    if spec.confirm and request.POST.get("seen_state") != app.state:
+        refusal = _("案件已被他人处理，当前阶段为“%(state)s”。请查看最新情况后再操作。") % {"state": app.state_label}
+        return _staff_page(request, app, refusal=refusal, refusal_for=key, status=409)
     try:
-        services.perform(app, key, request.user, **form.service_data())
+        done = services.perform(app, key, request.user, **form.service_data())
     except TransitionRefused as exc:
         return _staff_page(request, app, bound={key: form}, refusal=exc.reason, refusal_for=key, status=409)
-    app.refresh_from_db()
-    messages.success(request, _("已办理“%(t)s”，案件当前阶段：%(s)s。") % {"t": spec.label, "s": app.state_label})
+    if key == "disburse" and done.state == "approved":
+        spec = workflow.TRANSITION_BY_KEY["disburse_partial"]  # perform() took the part it was given
+    messages.success(request, _("已办理“%(t)s”，案件当前阶段：%(s)s。") % {"t": spec.label, "s": done.state_label})
     return redirect("portal:staff_case", pk=app.pk)
+
+
+def _confirm_page(request: HttpRequest, app: Application, spec: workflow.Transition, form: TransitionForm):
+    """The server-rendered confirmation of an irreversible action: what will happen, with the inputs as given,
+    and the same fields posted again (hidden) with 确认 or 返回修改. Nothing is changed until 确认."""
+    hidden = [
+        (name, value)
+        for name in request.POST
+        if name not in ("csrfmiddlewaretoken", "confirmed", "back", "seen_state")
+        for value in request.POST.getlist(name)
+    ]
+    return render(
+        request,
+        "portal/confirm_action.html",
+        {
+            "app": app,
+            "application": app,
+            "spec": spec,
+            "what": _what_happens(spec),
+            "inputs": _confirm_rows(form),
+            "hidden": hidden,
+            "deadline": _deadline(app),
+            "terminal_states": workflow.TERMINAL_STATES,
+        },
+    )
+
+
+def _confirm_rows(form: TransitionForm) -> list[tuple[str, Any]]:
+    """The inputs of an action, as the confirmation page restates them (label, value)."""
+    data = form.cleaned_data
+    rows: list[tuple[str, Any]] = []
+    if "items" in form.fields:
+        labels = dict(form.fields["items"].choices)
+        notes = {value: form.cleaned_data.get(name) for value, name, _label in form.item_notes}
+        for value in data.get("items") or []:
+            rows.append((_("补正事项"), f"{labels.get(value, value)}：{notes.get(value) or ''}".rstrip("：")))
+        rows.append((form.fields["deadline"].label, data.get("deadline") or _("10个工作日（默认）")))
+    for name in ("amount", "paid_on", "voucher_number", "comment"):
+        if name not in form.fields or data.get(name) in (None, ""):
+            continue
+        value = data[name]
+        rows.append((form.fields[name].label, yuan(value) if name == "amount" else value))
+    return rows
 
 
 @role_required("expert")
