@@ -24,6 +24,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from companies.models import Company, Membership
 from invest.audit import audit
+from invest.formats import yuan
 from invest.notify import notify
 from invest.roles import has_role
 
@@ -234,6 +235,8 @@ def perform(application: Application, transition: str, actor, *, on: date | None
             handler = HANDLERS.get(spec.key)
             if handler:
                 handler(locked, data, context)
+                # A handler may state the reason itself (a correction request's per-item reasons).
+                comment = context["comment"]
             try:
                 getattr(locked, spec.key)()
             except TransitionNotAllowed:
@@ -400,14 +403,16 @@ def _on_request_correction(app: Application, data: dict, context: dict) -> None:
     elif deadline <= today():
         raise TransitionRefused("invalid_deadline", _("补正期限必须晚于今天。"))
     context["correction_deadline"] = deadline
+    general = context["comment"]
     request = CorrectionRequest.objects.create(
         application=app,
         revision=app.revision,
-        comment=context["comment"],
+        comment=general,
         deadline=deadline,
         requested_by=context["user"],
     )
-    seen = set()
+    field_labels = {f["key"]: str(f.get("label") or f["key"]) for f in (app.item.form_fields or [])}
+    seen, summary = set(), []
     for raw in items:
         kind = raw.get("kind", CorrectionItem.Kind.MATERIAL)
         key = raw["key"]
@@ -415,13 +420,24 @@ def _on_request_correction(app: Application, data: dict, context: dict) -> None:
         if key not in known or (kind, key) in seen:
             raise TransitionRefused("unknown_item", _("补正事项“%(key)s”不是本项目的材料或申报数据。") % {"key": key})
         seen.add((kind, key))
+        label = labels.get(key) if kind == CorrectionItem.Kind.MATERIAL else field_labels.get(key, key)
+        note = _clean_text(raw.get("note"))[:500]
+        if not note and not general:
+            # Each item says what is wrong with it; a general text may stand for items without their own.
+            raise TransitionRefused(
+                "comment_required", _("请写明“%(label)s”需要怎样补正。") % {"label": label}, item=f"{kind}:{key}"
+            )
+        summary.append(f"{label}：{note}" if note else str(label))
         CorrectionItem.objects.create(
             request=request,
             kind=kind,
             key=key,
             problem=raw.get("problem", CorrectionItem.Problem.FAULTY),
-            note=raw.get("note", ""),
+            note=note,
         )
+    if not general:
+        # The audit row and the applicant's notice carry the reasons, once each.
+        context["comment"] = "；".join(summary)
 
 
 def _on_lapse(app: Application, data: dict, context: dict) -> None:
@@ -441,7 +457,7 @@ def _on_send_to_experts(app: Application, data: dict, context: dict) -> None:
     if amount is None or (app.computed_amount is not None and amount > app.computed_amount):
         raise TransitionRefused(
             "invalid_amount",
-            _("初审金额不能高于测算金额 %(computed)s 元。") % {"computed": app.computed_amount},
+            _("初审金额不能高于测算金额 %(computed)s 元。") % {"computed": yuan(app.computed_amount)},
         )
     if app.computed_amount is not None and amount < app.computed_amount and not context["comment"]:
         raise TransitionRefused("comment_required", _("核减金额时必须写明核减理由。"))
@@ -472,14 +488,14 @@ def _on_approve(app: Application, data: dict, context: dict) -> None:
     ceiling = app.reviewed_amount if app.reviewed_amount is not None else app.computed_amount
     if ceiling is not None and award > ceiling:
         raise TransitionRefused(
-            "invalid_amount", _("批准金额不能高于初审金额 %(reviewed)s 元。") % {"reviewed": ceiling}
+            "invalid_amount", _("批准金额不能高于初审金额 %(reviewed)s 元。") % {"reviewed": yuan(ceiling)}
         )
     item, rnd = app.item, app.round
     year = rnd.year
     others = _committed().exclude(pk=app.pk)
     cap = getattr(item, "cap_per_application", None)
     if cap is not None and award > cap:
-        raise TransitionRefused("over_cap", _("批准金额超过该项目每项申报上限 %(cap)s 元。") % {"cap": cap})
+        raise TransitionRefused("over_cap", _("批准金额超过该项目每项申报上限 %(cap)s 元。") % {"cap": yuan(cap)})
     if getattr(item, "once_per_company", False) and others.filter(company_id=app.company_id, item=item).exists():
         raise TransitionRefused("once_per_company", _("该项目每家企业只能获得一次，本单位已获批过。"))
     payable, prior = award, Decimal("0.00")
@@ -495,7 +511,7 @@ def _on_approve(app: Application, data: dict, context: dict) -> None:
             raise TransitionRefused(
                 "stacking_covered",
                 _("同一作品已获同类奖励 %(prior)s 元（就高不重复），本次金额不高于已获奖励，不能重复支持。")
-                % {"prior": prior},
+                % {"prior": yuan(prior)},
             )
         payable = award - prior
     year_cap = getattr(item, "cap_per_company_year", None)
@@ -505,7 +521,7 @@ def _on_approve(app: Application, data: dict, context: dict) -> None:
             raise TransitionRefused(
                 "over_cap",
                 _("该项目每家企业每年上限 %(cap)s 元，本年度已批 %(used)s 元，本次最多可批 %(left)s 元。")
-                % {"cap": year_cap, "used": used, "left": max(year_cap - used, Decimal("0.00"))},
+                % {"cap": yuan(year_cap), "used": yuan(used), "left": yuan(max(year_cap - used, Decimal("0.00")))},
             )
     policy_cap = getattr(rnd.policy, "cap_per_company_year", None)
     if policy_cap is not None:
@@ -514,14 +530,19 @@ def _on_approve(app: Application, data: dict, context: dict) -> None:
             raise TransitionRefused(
                 "over_company_cap",
                 _("本政策每家企业每年奖补不超过 %(cap)s 元，本年度已批 %(used)s 元，本次最多可批 %(left)s 元。")
-                % {"cap": policy_cap, "used": used, "left": max(policy_cap - used, Decimal("0.00"))},
+                % {"cap": yuan(policy_cap), "used": yuan(used), "left": yuan(max(policy_cap - used, Decimal("0.00")))},
             )
     used = _sum(others.filter(round=rnd))
     if used + payable > rnd.budget:
         raise TransitionRefused(
             "over_budget",
             _("“%(round)s”预算 %(budget)s 元，已批 %(used)s 元，剩余 %(left)s 元，不足以批准本案件。")
-            % {"round": rnd, "budget": rnd.budget, "used": used, "left": max(rnd.budget - used, Decimal("0.00"))},
+            % {
+                "round": rnd,
+                "budget": yuan(rnd.budget),
+                "used": yuan(used),
+                "left": yuan(max(rnd.budget - used, Decimal("0.00"))),
+            },
         )
     app.approved_amount = payable
     app.decided_at = timezone.now()
@@ -579,10 +600,16 @@ def _on_disburse(app: Application, data: dict, context: dict) -> None:
     if amount <= 0 or amount > remaining:
         raise TransitionRefused(
             "invalid_amount",
-            _("拨付金额必须大于零且不超过尚未拨付的 %(left)s 元。") % {"left": remaining},
+            _("拨付金额必须大于零且不超过尚未拨付的 %(left)s 元。") % {"left": yuan(remaining)},
         )
     if spec.key == "disburse" and amount != remaining:
         raise TransitionRefused("invalid_amount", _("本次拨付后仍有余额，请按部分拨付登记。"))
+    if spec.key == "disburse_partial" and amount == remaining:
+        raise TransitionRefused(
+            "invalid_amount",
+            _("本次金额等于尚未拨付的 %(left)s 元，拨付后即拨付完毕，请选择“登记拨付（拨付完毕）”。")
+            % {"left": yuan(remaining)},
+        )
     voucher = str(data.get("voucher_number") or "").strip()
     paid_on = data.get("paid_on")
     if not voucher or paid_on is None:
@@ -599,7 +626,7 @@ def _on_claw_back(app: Application, data: dict, context: dict) -> None:
     amount = _money(data.get("amount") or 0)
     if amount > app.disbursed_amount:
         raise TransitionRefused(
-            "invalid_amount", _("追回金额不能超过已拨付的 %(paid)s 元。") % {"paid": app.disbursed_amount}
+            "invalid_amount", _("追回金额不能超过已拨付的 %(paid)s 元。") % {"paid": yuan(app.disbursed_amount)}
         )
     now = today()
     try:
@@ -830,6 +857,23 @@ def file_objection(application: Application, *, name: str, contact: str, content
                 return objection
     perform(application, "file_objection", actor, name=name, contact=contact, comment=content)
     return application.objections.order_by("-id").first()
+
+
+def submit(application: Application, actor, *, pledge: bool) -> Application:
+    """The applicant submits a draft, or resubmits after a correction, ticking the integrity pledge (诚信承诺)
+    at this very submission.
+
+    The pledge and the submission are one transaction: a refused submission (pledge not ticked, material
+    missing, round closed …) leaves the case exactly as it was, with no pledge stored and no audit row.
+    """
+    key = "resubmit" if application.state == "correction_requested" else "submit"
+    if not pledge:
+        raise TransitionRefused("pledge_missing", workflow.CONDITIONS["pledge_accepted"].reason)
+    with transaction.atomic():
+        Application.objects.filter(pk=application.pk, state=application.state).update(
+            integrity_pledge_at=timezone.now()
+        )
+        return perform(application, key, actor)
 
 
 def record_disbursement(application: Application, actor, *, amount: Any, paid_on: date, voucher_number: str):

@@ -44,6 +44,14 @@ class State:
     #: The English label is part of the table so `workflow --json` can print both languages
     #: without depending on compiled translations.
     label_en: str = ""
+    #: The short name of the step in the applicant's progress stepper (提交 → 受理 → … → 归档), for the states
+    #: of the main path, in the order of this table; "" for the others.
+    step: Any = ""
+    #: A detour off the main path (补正, 异议核查): shown in the stepper after the step it leaves from, only when
+    #: the case went through it.
+    detour: bool = False
+    #: What happens next, and who is waiting on whom, as the applicant reads it on the case page.
+    next_step: Any = ""
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,8 @@ class Transition:
     conditions: tuple[str, ...] = ()
     #: Offered as a bulk action on lists of cases.
     bulk: bool = False
+    #: Cannot be undone: the page asks for confirmation, restating what will happen, before it is taken.
+    confirm: bool = False
     label_en: str = ""
 
     @property
@@ -75,23 +85,81 @@ class Transition:
 
 
 STATES: tuple[State, ...] = (
-    State("draft", _("草稿"), label_en="Draft"),
-    State("submitted", _("已提交"), label_en="Submitted"),
-    State("correction_requested", _("待补正"), label_en="Correction requested"),
-    State("not_accepted", _("不予受理"), terminal=True, label_en="Not accepted"),
-    State("accepted", _("已受理"), label_en="Accepted"),
-    State("preliminary_review", _("初审中"), label_en="Preliminary review"),
-    State("expert_review", _("联审/专家评审中"), label_en="Expert review"),
-    State("pending_decision", _("待审定"), label_en="Pending decision"),
-    State("public_notice", _("公示中"), label_en="Public notice"),
-    State("objection_review", _("异议核查"), label_en="Objection review"),
-    State("approved", _("已批准"), label_en="Approved"),
-    State("disbursed", _("已拨付"), label_en="Disbursed"),
-    State("archived", _("已归档"), terminal=True, label_en="Archived"),
-    State("rejected", _("不予批准"), terminal=True, label_en="Rejected"),
-    State("withdrawn", _("已撤回"), terminal=True, label_en="Withdrawn"),
-    State("lapsed", _("逾期未补正"), terminal=True, label_en="Lapsed"),
-    State("clawed_back", _("已追回"), terminal=True, label_en="Clawed back"),
+    State("draft", _("草稿"), label_en="Draft", next_step=_("等待您填写申报表、上传材料并确认诚信承诺后提交")),
+    State("submitted", _("已提交"), label_en="Submitted", step=_("提交"), next_step=_("等待受理员受理")),
+    State(
+        "correction_requested",
+        _("待补正"),
+        label_en="Correction requested",
+        step=_("补正"),
+        detour=True,
+        next_step=_("等待您补正材料"),
+    ),
+    State(
+        "not_accepted",
+        _("不予受理"),
+        terminal=True,
+        label_en="Not accepted",
+        next_step=_("本申报不予受理，办理已终止；理由见《不予受理通知书》"),
+    ),
+    State("accepted", _("已受理"), label_en="Accepted", step=_("受理"), next_step=_("等待初审员开始初审")),
+    State(
+        "preliminary_review",
+        _("初审中"),
+        label_en="Preliminary review",
+        step=_("初审"),
+        next_step=_("等待初审员完成初审"),
+    ),
+    State(
+        "expert_review",
+        _("联审/专家评审中"),
+        label_en="Expert review",
+        step=_("专家评审"),
+        next_step=_("等待评审专家提交评审意见"),
+    ),
+    State("pending_decision", _("待审定"), label_en="Pending decision", step=_("审定"), next_step=_("等待审定人审定")),
+    State(
+        "public_notice",
+        _("公示中"),
+        label_en="Public notice",
+        step=_("公示"),
+        next_step=_("正在公示，公示期满无异议后签发审批决定书"),
+    ),
+    State(
+        "objection_review",
+        _("异议核查"),
+        label_en="Objection review",
+        step=_("异议核查"),
+        detour=True,
+        next_step=_("公示暂停（异议核查中），等待审定人核查异议"),
+    ),
+    State("approved", _("已批准"), label_en="Approved", step=_("批准"), next_step=_("等待财务拨付资金")),
+    State(
+        "disbursed", _("已拨付"), label_en="Disbursed", step=_("拨付"), next_step=_("资金已拨付完毕，等待管理员归档")
+    ),
+    State("archived", _("已归档"), terminal=True, label_en="Archived", step=_("归档"), next_step=_("案件已办结归档")),
+    State(
+        "rejected",
+        _("不予批准"),
+        terminal=True,
+        label_en="Rejected",
+        next_step=_("本申报不予批准，办理已终止；理由和救济途径见《不予批准决定书》"),
+    ),
+    State("withdrawn", _("已撤回"), terminal=True, label_en="Withdrawn", next_step=_("本申报已撤回，办理已终止")),
+    State(
+        "lapsed",
+        _("逾期未补正"),
+        terminal=True,
+        label_en="Lapsed",
+        next_step=_("补正期限已过，未提交补正材料，办理已终止"),
+    ),
+    State(
+        "clawed_back",
+        _("已追回"),
+        terminal=True,
+        label_en="Clawed back",
+        next_step=_("扶持资金已追回，本单位五年内不得申报"),
+    ),
 )
 
 _BEFORE_DECISION = ("draft", "submitted", "correction_requested", "accepted", "preliminary_review", "expert_review")
@@ -118,6 +186,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         _("受理"),
         deadline="stop",
         document_kind="acceptance_notice",
+        confirm=True,
         label_en="Accept",
     ),
     Transition(
@@ -126,9 +195,10 @@ TRANSITIONS: tuple[Transition, ...] = (
         "correction_requested",
         ("clerk",),
         _("通知补正"),
-        comment_required=True,
+        # Each item of the notice carries its own reason (services._on_request_correction checks them).
         deadline="pause_for_correction",
         document_kind="correction_notice",
+        confirm=True,
         label_en="Request correction",
     ),
     Transition(
@@ -140,6 +210,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         comment_required=True,
         deadline="stop",
         document_kind="not_accepted_notice",
+        confirm=True,
         label_en="Do not accept",
     ),
     Transition(
@@ -196,6 +267,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         # No document of its own: the batch's public-notice list (公示名单) is issued by start_public_notice
         # (notice_batch_started); the approval decision waits until the notice period ends (conclude_notice).
         bulk=True,
+        confirm=True,
         label_en="Approve and publish notice",
     ),
     Transition(
@@ -207,6 +279,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         comment_required=True,
         deadline="stop",
         document_kind="rejection_decision",
+        confirm=True,
         label_en="Reject",
     ),
     Transition(
@@ -228,6 +301,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         comment_required=True,
         deadline="stop",
         document_kind="rejection_decision",
+        confirm=True,
         label_en="Uphold objection",
     ),
     Transition(
@@ -261,6 +335,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         _("登记部分拨付"),
         amount="disbursed_amount",
         document_kind="disbursement_notice",
+        confirm=True,
         label_en="Record partial disbursement",
     ),
     Transition(
@@ -271,9 +346,10 @@ TRANSITIONS: tuple[Transition, ...] = (
         _("登记拨付（拨付完毕）"),
         amount="disbursed_amount",
         document_kind="disbursement_notice",
+        confirm=True,
         label_en="Record final disbursement",
     ),
-    Transition("archive", ("disbursed",), "archived", ("manager",), _("归档"), label_en="Archive"),
+    Transition("archive", ("disbursed",), "archived", ("manager",), _("归档"), confirm=True, label_en="Archive"),
     Transition(
         "claw_back",
         ("approved", "disbursed", "archived"),
@@ -283,6 +359,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         comment_required=True,
         amount="reclaimed_amount",
         deadline="stop",
+        confirm=True,
         label_en="Claw back",
     ),
 )
@@ -428,6 +505,15 @@ def roles_acting_in(state: str) -> set[str]:
     return {r for t in transitions_from(state) for r in t.roles if r not in (SYSTEM, PUBLIC)}
 
 
+#: The main path of the progress stepper (提交 → … → 归档), in table order.
+MAIN_STEPS: tuple[State, ...] = tuple(s for s in STATES if s.step and not s.detour)
+
+
+def detour_anchor(state: str) -> str:
+    """The main-path state a detour leaves from (from the transitions into it): 补正 after 提交, 异议核查 after 公示."""
+    return next(t.sources[0] for t in TRANSITIONS if t.target == state and t.sources[0] != state)
+
+
 def _check_table() -> None:
     """Fail at import rather than at run time when the table contradicts itself."""
     for t in TRANSITIONS:
@@ -438,6 +524,9 @@ def _check_table() -> None:
         # Terminal means no further regular work; only a clawback reaches back into a finished case.
         assert t.key == "claw_back" or not (set(t.sources) & TERMINAL_STATES), t.key
     assert len(TRANSITION_BY_KEY) == len(TRANSITIONS)
+    for s in STATES:
+        # The stepper places a detour after the step it leaves from, which must be on the main path.
+        assert not s.detour or STATE_BY_KEY[detour_anchor(s.key)] in MAIN_STEPS, s.key
 
 
 _check_table()
@@ -471,6 +560,7 @@ def as_dict() -> dict[str, Any]:
                 "document_kind": t.document_kind,
                 "conditions": list(t.conditions),
                 "bulk": t.bulk,
+                "confirm": t.confirm,
             }
             for t in TRANSITIONS
         ],

@@ -76,7 +76,8 @@ def case_context(kind: str, application, *, comment: str = "") -> dict[str, Any]
                 items.append({"label": f"{label}（{entry.get_problem_display()}）", "note": entry.note})
             context["deadline"] = request.deadline.isoformat()
             context["deadline_text"] = date_text(request.deadline)
-            context["comment"] = request.comment or comment
+            # Only a general text of the clerk's: each item's reason is printed once, beside the item.
+            context["comment"] = request.comment
         context["correction_items"] = items
     elif kind in (DocumentKind.NOT_ACCEPTED_NOTICE, DocumentKind.REJECTION_DECISION):
         context["reason"] = comment or ""

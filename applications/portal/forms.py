@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from applications import workflow
 from applications.models import CorrectionItem, ExpertAssignment
+from invest.formats import yuan
 from policies.variables import VARIABLES, validate_number
 
 FEN = Decimal("0.01")
@@ -224,6 +225,7 @@ class TransitionForm(forms.Form):
     def __init__(self, *args, spec: workflow.Transition, application, **kwargs):
         super().__init__(*args, **kwargs)
         self.spec = spec
+        self.computed = application.computed_amount
         prefix_id = f"t-{spec.key}"
         self.auto_id = prefix_id + "-%s"
         if spec.key == "request_correction":
@@ -238,6 +240,17 @@ class TransitionForm(forms.Form):
                 widget=forms.CheckboxSelectMultiple,
                 error_messages={"required": _("请至少勾选一项需要补正的材料或数据。")},
             )
+            # One reason per item, typed beside its checkbox: the notice lists each item with its own reason.
+            self.item_notes: list[tuple[str, str, str]] = []
+            for value, label in choices:
+                name = "note-" + value.replace(":", "-")
+                self.fields[name] = forms.CharField(
+                    label=_("“%(label)s”的补正要求") % {"label": label},
+                    required=False,
+                    max_length=500,
+                    help_text=_("写明缺什么或哪里有误、怎样补正，例如：扫描件不清晰，请重新上传加盖公章的彩色扫描件。"),
+                )
+                self.item_notes.append((value, name, str(label)))
             self.fields["deadline"] = forms.DateField(
                 label=_("补正期限"),
                 required=False,
@@ -250,6 +263,8 @@ class TransitionForm(forms.Form):
                 "approved_amount": application.reviewed_amount,
                 "disbursed_amount": application.remaining_to_disburse,
             }.get(spec.amount)
+            if spec.key == "disburse_partial":
+                default = None  # a part: the finance officer types it; 拨付完毕 is prefilled with what is left
             self.fields["amount"] = DecimalTextField(
                 label={
                     "reviewed_amount": _("初审金额（元）"),
@@ -271,23 +286,51 @@ class TransitionForm(forms.Form):
             self.fields["voucher_number"] = forms.CharField(
                 label=_("凭证号"), max_length=60, error_messages={"required": _("请填写付款凭证号。")}
             )
+        comment_label = _("理由或说明") if spec.comment_required else _("说明（可选）")
+        if spec.key == "send_to_experts":
+            # The service refuses a reduction without a reason: the label says so before anyone tries.
+            comment_label = _("说明（核减时必填）")
+        elif spec.key == "request_correction":
+            comment_label = _("补充说明（可选）")
         self.fields["comment"] = forms.CharField(
-            label=_("理由或说明") if spec.comment_required else _("说明（可选）"),
+            label=comment_label,
             required=spec.comment_required,
             widget=forms.Textarea(attrs={"rows": 3}),
             error_messages={"required": _("办理这一步必须写明理由，请填写。")},
         )
+        if spec.key == "send_to_experts":
+            self.fields["comment"].help_text = _("初审金额低于测算金额（核减）时，请写明核减理由。")
+
+    def note_fields(self):
+        """(checkbox value, its reason field) of a correction request, for the template to pair them."""
+        return [(value, label, self[name]) for value, name, label in getattr(self, "item_notes", [])]
+
+    def clean(self):
+        data = super().clean()
+        if self.spec.key == "request_correction":
+            for value, name, label in self.item_notes:
+                if value in (data.get("items") or []) and not (data.get(name) or "").strip():
+                    self.add_error(name, _("请写明“%(label)s”需要怎样补正。") % {"label": label})
+        if self.spec.key == "send_to_experts":
+            amount, computed = data.get("amount"), getattr(self, "computed", None)
+            if amount is not None and computed is not None and amount < computed and not data.get("comment"):
+                self.add_error(
+                    "comment",
+                    _("初审金额 %(amount)s 元低于测算金额 %(computed)s 元（核减），请写明核减理由。")
+                    % {"amount": yuan(amount), "computed": yuan(computed)},
+                )
+        return data
 
     def service_data(self) -> dict[str, Any]:
-        data = dict(self.cleaned_data)
+        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith("note-")}
         if "items" in data:
-            note = data.get("comment", "")
+            notes = {value: (self.cleaned_data.get(name) or "").strip() for value, name, _label in self.item_notes}
             data["items"] = [
                 {
                     "kind": value.split(":", 1)[0],
                     "key": value.split(":", 1)[1],
                     "problem": CorrectionItem.Problem.FAULTY,
-                    "note": note[:500],
+                    "note": notes.get(value, "")[:500],
                 }
                 for value in data["items"]
             ]

@@ -8,7 +8,7 @@ its own for these, the portal should call those instead.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -131,6 +131,9 @@ class TimelineEntry:
     role: str
     reason: str
     state: str
+    #: Repeated uploads in a row are one entry ("上传材料 ×5"); ``details`` lists each (time, text).
+    count: int = 1
+    details: list[tuple[Any, str]] = field(default_factory=list)
 
 
 def timeline(application: Application, *, for_applicant: bool = False) -> list[TimelineEntry]:
@@ -154,7 +157,8 @@ def timeline(application: Application, *, for_applicant: bool = False) -> list[T
             "case.expert_opinion": _("专家提交评审意见"),
         }
     )
-    out = []
+    material_labels = {m["key"]: str(m.get("label") or m["key"]) for m in (application.item.materials or [])}
+    out: list[TimelineEntry] = []
     for e in entries:
         if for_applicant and e.action in ("case.assign_expert", "case.expert_opinion"):
             continue
@@ -167,6 +171,27 @@ def timeline(application: Application, *, for_applicant: bool = False) -> list[T
             else ((e.actor.get_full_name() or e.actor.username) if e.actor else "")
         )
         state = (e.after or {}).get("state", "") if isinstance(e.after, dict) else ""
+        if e.action == "case.material":
+            name = str((e.after or {}).get("name", "")) if isinstance(e.after, dict) else ""
+            key = str((e.after or {}).get("key", "")) if isinstance(e.after, dict) else ""
+            detail = f"{material_labels.get(key, key)}：{name}" if name else material_labels.get(key, key)
+            last = out[-1] if out else None
+            if last is not None and last.title == str(labels["case.material"]) and last.actor == actor:
+                last.count += 1
+                last.details.append((e.at, detail))
+                continue
+            out.append(
+                TimelineEntry(
+                    at=e.at,
+                    title=str(labels[e.action]),
+                    actor=actor,
+                    role=role,
+                    reason=e.reason,
+                    state="",
+                    details=[(e.at, detail)],
+                )
+            )
+            continue
         out.append(
             TimelineEntry(
                 at=e.at,
@@ -178,6 +203,86 @@ def timeline(application: Application, *, for_applicant: bool = False) -> list[T
             )
         )
     return out
+
+
+# --- progress stepper -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    key: str
+    label: str
+    #: done, current, upcoming; "end" for the terminal state a case stopped in.
+    status: str
+    detour: bool = False
+    times: int = 1
+
+
+def states_entered(application: Application) -> list[str]:
+    """The states the case entered, in order, from the audit trail's state changes (draft first)."""
+    afters = (
+        AuditEntry.objects.filter(
+            target_type="applications.application",
+            target_id=str(application.pk),
+            action__in=[f"case.{t.key}" for t in workflow.TRANSITIONS],
+        )
+        .order_by("at", "id")
+        .values_list("after", flat=True)
+    )
+    entered = ["draft"]
+    for after in afters:
+        state = after.get("state") if isinstance(after, dict) else None
+        if state and state != entered[-1]:
+            entered.append(state)
+    if entered[-1] != application.state:
+        entered.append(application.state)
+    return entered
+
+
+def progress(application: Application) -> list[Step]:
+    """The applicant's stepper, built from the workflow table: the main path (State.step, in table order),
+    each detour (补正, 异议核查) after the step it leaves from when the case went through it, and a terminal
+    state (不予受理, 已撤回 …) in place of the steps the case will never reach."""
+    entered = states_entered(application)
+    current = application.state
+    main = [s.key for s in workflow.MAIN_STEPS]
+    index = {key: i for i, key in enumerate(main)}
+    state = workflow.STATE_BY_KEY[current]
+    ended = state.terminal and current not in index
+    if current in index:
+        position = index[current]
+    elif state.detour:
+        position = index[workflow.detour_anchor(current)]
+    else:
+        position = max([index[s] for s in entered if s in index] or [-1])
+    detours: dict[str, list[str]] = {}
+    for s in workflow.STATES:
+        if s.detour and s.key in entered:
+            detours.setdefault(workflow.detour_anchor(s.key), []).append(s.key)
+    steps: list[Step] = []
+    for i, key in enumerate(main):
+        if ended and i > position:
+            break
+        if i < position or (i == position and (ended or state.detour or current == "archived")):
+            status = "done"
+        elif i == position or (current == "draft" and i == 0):
+            status = "current"
+        else:
+            status = "upcoming"
+        steps.append(Step(key, str(workflow.STATE_BY_KEY[key].step), status))
+        for detour in detours.get(key, []):
+            steps.append(
+                Step(
+                    detour,
+                    str(workflow.STATE_BY_KEY[detour].step),
+                    "current" if detour == current else "done",
+                    detour=True,
+                    times=entered.count(detour),
+                )
+            )
+    if ended:
+        steps.append(Step(current, str(state.label), "end"))
+    return steps
 
 
 # --- dashboard --------------------------------------------------------------------------------------------

@@ -253,7 +253,8 @@ class TestTransitions:
         }
         rows = {t["key"]: t for t in staff["clerk"].get(url(case, "transitions/")).json()["results"]}
         assert rows["request_correction"]["fields"] == ["comment", "items", "deadline"]
-        assert rows["request_correction"]["comment_required"] is True
+        # The reasons of a correction request are given per item (each item's note), not as one comment.
+        assert rows["request_correction"]["comment_required"] is False
 
     def test_not_your_role_is_403_with_the_reason(self, applicant_api, company, open_round, staff):
         case = submitted_case(applicant_api, company)
