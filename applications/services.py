@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -1136,6 +1136,35 @@ def tick_deadlines(on: date | None = None) -> TickResult:
 #: Internal steps the applicant does not need a message about.
 APPLICANT_SILENT = frozenset({"start_review", "send_to_experts", "complete_expert_review"})
 
+#: What the applicant is told after each step, as a sentence (a transition's label is an action, "提出异议", and
+#: "已" + label read "已提出异议"). Keyed by transition key; every step not in APPLICANT_SILENT has one (checked
+#: below, at import).
+APPLICANT_MESSAGES: dict[str, Any] = {
+    "submit": _("您的申报“%(title)s”（%(case)s）已提交，等待受理员受理。"),
+    "withdraw": _("您的申报“%(title)s”（%(case)s）已撤回，办理已终止。"),
+    "accept": _("您的申报“%(title)s”（%(case)s）已受理，可在案件页面下载《受理通知书》。"),
+    "request_correction": _("您的申报“%(title)s”（%(case)s）需要补正材料，请按《补正通知书》逐项补正后重新提交。"),
+    "not_accept": _("您的申报“%(title)s”（%(case)s）不予受理，理由见《不予受理通知书》。"),
+    "resubmit": _("您已为申报“%(title)s”（%(case)s）提交补正材料，等待受理员重新审查。"),
+    "lapse": _("您的申报“%(title)s”（%(case)s）补正期限已过，未收到补正材料，办理已终止。"),
+    "approve": _("您的申报“%(title)s”（%(case)s）已通过审定，正在公示；公示期满无异议即获批准。"),
+    "reject": _("您的申报“%(title)s”（%(case)s）未获批准，理由和救济途径见《不予批准决定书》。"),
+    "file_objection": _("您的申报“%(title)s”（%(case)s）在公示期间收到异议，公示暂停，审定人正在核查。"),
+    "uphold_objection": _("经核查，对您的申报“%(title)s”（%(case)s）提出的异议成立，申报不予批准。"),
+    "dismiss_objection": _("经核查，对您的申报“%(title)s”（%(case)s）提出的异议不成立，申报重新公示。"),
+    "conclude_notice": _("您的申报“%(title)s”（%(case)s）公示期满，无人提出异议，已获批准。"),
+    "disburse_partial": _("已为您的申报“%(title)s”（%(case)s）拨付部分扶持资金。"),
+    "disburse": _("您的申报“%(title)s”（%(case)s）的扶持资金已全部拨付。"),
+    "archive": _("您的申报“%(title)s”（%(case)s）已办结归档。"),
+    "claw_back": _("您的申报“%(title)s”（%(case)s）的扶持资金已追回，本单位五年内不得申报。"),
+}
+_unspoken = {t.key for t in workflow.TRANSITIONS} - APPLICANT_SILENT - set(APPLICANT_MESSAGES)
+if _unspoken or set(APPLICANT_MESSAGES) - set(workflow.TRANSITION_BY_KEY):
+    raise ImproperlyConfigured(
+        f"APPLICANT_MESSAGES must name every transition the applicant hears about: missing {sorted(_unspoken)}, "
+        f"unknown {sorted(set(APPLICANT_MESSAGES) - set(workflow.TRANSITION_BY_KEY))}"
+    )
+
 
 def _applicant_users(app: Application) -> list:
     User = get_user_model()
@@ -1162,12 +1191,7 @@ def _notify(users: Iterable, app: Application | None, event: str, subject: Any, 
 def _notify_transition(app: Application, spec: workflow.Transition, comment: str) -> None:
     state = workflow.STATE_BY_KEY[app.state]
     if spec.key not in APPLICANT_SILENT:
-        body = _("您的申报“%(title)s”（%(case)s）已%(t)s，当前状态：%(state)s。") % {
-            "title": app.project_title,
-            "case": app.case_number,
-            "t": spec.label,
-            "state": state.label,
-        }
+        body = str(APPLICANT_MESSAGES[spec.key] % {"title": app.project_title, "case": app.case_number})
         if comment:
             body = f"{body}\n{_('说明：')}{comment}"
         if app.due_date and app.due_kind == "correction":

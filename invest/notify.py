@@ -319,4 +319,3 @@ class _InboxBadge:
 def inbox_context(request) -> dict[str, Any]:
     """Template context processor: ``inbox.unread`` for the header."""
     return {"inbox": _InboxBadge(request)}
-
