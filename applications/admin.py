@@ -153,5 +153,5 @@ class ClawbackAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("recipient", "subject", "event", "created_at", "read_at")
-    list_filter = ("event",)
+    list_display = ("recipient", "subject", "event", "created_at", "read_at", "email_status", "email_attempts")
+    list_filter = ("event", "email_status")  # 发送失败: the e-mails the task gave up on, with the error
