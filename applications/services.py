@@ -1049,7 +1049,9 @@ def add_material(application: Application, actor, *, key: str, uploaded_file) ->
             existing = sum(app.current_materials().exclude(key=key).values_list("size", flat=True))
             check_case_total(existing, detected.size)
         except ValidationError as exc:
-            raise TransitionRefused("invalid_file", " ".join(exc.messages))
+            # A scanner that cannot be asked is our fault, not the file's: the page and the API say "try later".
+            code = "scanner_unavailable" if exc.code == "scanner_unavailable" else "invalid_file"
+            raise TransitionRefused(code, " ".join(exc.messages))
         stored = store(random_storage_name(detected.kind), uploaded_file)
         now = timezone.now()
         old = list(app.current_materials().filter(key=key))

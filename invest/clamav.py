@@ -116,7 +116,7 @@ def ensure_clean(fileobj: IO[bytes] | Any, *, name: str = "") -> None:
     except ScannerUnavailable as exc:
         logger.error("Upload %r refused: virus scanner unavailable: %s", name, exc)
         raise ValidationError(
-            _("暂时无法完成病毒扫描，文件「%(name)s」未被接收。请稍后重试；如多次失败，请联系管理员。"),
+            _("病毒扫描服务暂不可用，请稍后再试。文件「%(name)s」未被保存；如多次失败，请联系管理员。"),
             code="scanner_unavailable",
             params={"name": name},
         )

@@ -257,6 +257,9 @@ if IS_PRODUCTION:
 UPLOAD_MAX_FILE_SIZE = env.int("UPLOAD_MAX_FILE_SIZE", default=20 * 1024 * 1024)
 UPLOAD_MAX_CASE_TOTAL = env.int("UPLOAD_MAX_CASE_TOTAL", default=200 * 1024 * 1024)
 CLAMAV_SOCKET = env.str("CLAMAV_SOCKET", default="")
+# Production refuses to start without CLAMAV_SOCKET (invest/checks.py) unless scanning is switched off on
+# purpose with CLAMAV_DISABLED=1; the manager dashboard then says that uploads are not scanned.
+CLAMAV_DISABLED = env.bool("CLAMAV_DISABLED", default=False)
 CLAMAV_TIMEOUT = env.float("CLAMAV_TIMEOUT", default=30.0)
 
 LOGGING = {

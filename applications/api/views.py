@@ -235,7 +235,12 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(
         summary="Upload a material (multipart: key, file)",
         request={"multipart/form-data": MaterialUploadSerializer},
-        responses={201: MaterialSerializer},
+        responses={
+            201: MaterialSerializer,
+            503: OpenApiResponse(
+                ErrorSerializer, description="The virus scanner is not answering (code scanner_unavailable): try later."
+            ),
+        },
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def materials(self, request: Request, pk: str) -> Response:

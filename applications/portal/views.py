@@ -13,6 +13,7 @@ from decimal import Decimal
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -522,7 +523,8 @@ def material_upload(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     try:
         services.add_material(app, request.user, key=key, uploaded_file=form.cleaned_data["file"])
     except TransitionRefused as exc:
-        return _case_page(request, app, material_errors={key: exc.reason}, status=400)
+        status = 503 if exc.code == "scanner_unavailable" else 400  # the scanner is down: try again later
+        return _case_page(request, app, material_errors={key: exc.reason}, status=status)
     messages.success(request, _("材料已上传。"))
     return redirect(reverse("portal:case", args=[app.pk]) + f"#material-{key}")
 
@@ -1028,6 +1030,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "duration_chart": selectors.bar_chart([{**d, "days": round(d["days"], 1)} for d in durations], "days"),
             "overdue": [(c, _deadline(c)) for c in selectors.overdue_cases(qs)[:50]],
             "missing_year": next_year_schedule_missing(),
+            # CLAMAV_DISABLED=1 (or no scanner at all outside production): say so where managers look.
+            "uploads_unscanned": not settings.CLAMAV_SOCKET,
             "cases": list(qs[:100]),
             "query": request.GET.urlencode(),
         },

@@ -107,6 +107,14 @@ class Conflict(exceptions.APIException):
     default_code = "changed_under_you"
 
 
+class ServiceUnavailable(exceptions.APIException):
+    """A service this request needs is down for now (the virus scanner): 503, try again later."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("服务暂不可用，请稍后再试。")
+    default_code = "unavailable"
+
+
 class InputRefused(exceptions.ValidationError):
     """A service refused the caller's input: 400 with the service's own code, the reason on the field."""
 
@@ -138,6 +146,8 @@ INPUT_REFUSAL_FIELDS: dict[str, str | None] = {
 }
 # Refusals that mean "there is no such thing (for you)".
 NOT_FOUND_REFUSAL_CODES = {"not_found", "unknown_transition"}
+# Refusals that mean "not now, through no fault of yours": 503 (clamd configured but not answering).
+UNAVAILABLE_REFUSAL_CODES = {"scanner_unavailable"}
 
 
 def _flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -176,6 +186,8 @@ def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
             return Conflict(reason, code=code)
         if code in NOT_FOUND_REFUSAL_CODES:
             return exceptions.NotFound(reason, code=code)
+        if code in UNAVAILABLE_REFUSAL_CODES:
+            return ServiceUnavailable(reason, code=code)
         if code in INPUT_REFUSAL_FIELDS:
             return InputRefused(code, reason, INPUT_REFUSAL_FIELDS[code])
         return exceptions.PermissionDenied(reason, code=code)

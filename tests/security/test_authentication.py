@@ -8,6 +8,7 @@ import re
 import secrets
 import subprocess
 import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tests.factories import UserFactory
+from tests.security.static_manifest import write_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "jiangjin-demo"
@@ -209,6 +211,9 @@ def _production_env(**extra) -> dict[str, str]:
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="film.jiangjin.example",
         DATABASE_URL="sqlite:////tmp/jj-security-check.sqlite3",
+        # The start-up checks of invest/checks.py: scanning off on purpose, and a complete static manifest.
+        CLAMAV_DISABLED="1",
+        STATIC_ROOT=str(write_manifest(Path(tempfile.mkdtemp(prefix="jj-static-")))),
     )
     env.update(extra)
     return env

@@ -63,7 +63,7 @@ def test_unreachable_scanner_refuses_the_upload_and_logs(settings, tmp_path, cap
     with caplog.at_level(logging.ERROR, logger="invest.clamav"), pytest.raises(ValidationError) as exc:
         validate_upload(upload("营业执照.pdf", PDF))
     assert exc.value.code == "scanner_unavailable"
-    assert "稍后重试" in " ".join(exc.value.messages)
+    assert "病毒扫描服务暂不可用，请稍后再试" in " ".join(exc.value.messages)
     assert any("scanner unavailable" in r.getMessage() for r in caplog.records)
     assert clamav.ping(str(tmp_path / "no-such-clamd.sock")) is False
 
