@@ -8,7 +8,9 @@ elsewhere simply by typing the reviewer's user name wrongly five times.
 
 from __future__ import annotations
 
+import ipaddress
 import math
+from functools import lru_cache
 from typing import Any
 
 from axes.backends import AxesStandaloneBackend
@@ -33,6 +35,46 @@ class AxesBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+@lru_cache(maxsize=8)
+def _networks(entries: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in entries if entry.strip())
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # "[2001:db8::1]:443"
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:  # "203.0.113.5:51234"
+        text = text.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The address of the client, for the login lockout (AXES_CLIENT_IP_CALLABLE) and the API throttles.
+
+    Behind nginx every request comes from 127.0.0.1, and counting failures per REMOTE_ADDR would let anyone
+    lock any reviewer out. So when REMOTE_ADDR is one of settings.TRUSTED_PROXIES (addresses or networks), the
+    client is the right-most X-Forwarded-For entry that is not itself a trusted proxy: entries to its left
+    were written by the client and may be forged. From anyone else X-Forwarded-For is ignored entirely.
+    """
+    remote = request.META.get("REMOTE_ADDR") or None
+    trusted = _networks(tuple(getattr(settings, "TRUSTED_PROXIES", ()) or ()))
+    remote_address = _address(remote) if remote else None
+    if remote_address is None or not any(remote_address in network for network in trusted):
+        return remote
+    hops = [hop for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:  # not an address: nothing to the left of it can be believed either
+            break
+        if not any(address in network for network in trusted):
+            return str(address)
+    return remote
 
 
 def axes_username(request: HttpRequest, credentials: dict | None = None) -> str | None:

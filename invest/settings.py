@@ -5,6 +5,7 @@ Everything that differs between a laptop and a production host comes from the en
 development secret key that production refuses to start with.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -223,6 +224,14 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "invest.security.lockout_response"
 AXES_USERNAME_CALLABLE = "invest.security.axes_username"
+# Behind nginx every request comes from 127.0.0.1: list the proxies' addresses (or networks) in TRUSTED_PROXIES
+# and the client address is taken from their X-Forwarded-For (invest.security.client_ip), for the lockout and
+# the API throttles; from any other address X-Forwarded-For is ignored. Empty: REMOTE_ADDR is the client.
+try:
+    TRUSTED_PROXIES = [str(ipaddress.ip_network(p, strict=False)) for p in env.list("TRUSTED_PROXIES", default=[])]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES must list IP addresses or networks (e.g. 127.0.0.1,10.0.0.0/8): {exc}")
+AXES_CLIENT_IP_CALLABLE = "invest.security.client_ip"
 AXES_COOLOFF_MESSAGE = _("登录失败次数过多，登录已暂时锁定。请稍后再试，或联系管理员。")
 
 # Content Security Policy (django-csp 4): only this server's own scripts, styles, images and fonts; no

@@ -67,6 +67,13 @@ class _FreshRateMixin:
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
+    def get_ident(self, request):
+        # DRF's own get_ident believes any X-Forwarded-For when NUM_PROXIES is unset, so a client could start a
+        # fresh count with every request; the client address comes from the trusted proxies only.
+        from invest.security import client_ip
+
+        return client_ip(request) or ""
+
 
 class AnonThrottle(_FreshRateMixin, AnonRateThrottle):
     pass
