@@ -111,10 +111,23 @@ def upload(page, key: str, label: str, data: bytes | None = None) -> None:
 
 
 def act(page, key: str, fields: dict[str, str] | None = None) -> None:
+    """Fill and press an action's form; an irreversible one (confirm in the workflow table) is then confirmed
+    on the page that restates it ("确认受理" …)."""
+    from applications import workflow
+
     form = page.locator(f"form[action$='/act/{key}']")
     for name, value in (fields or {}).items():
         form.locator(f"[name={name}]").fill(value)
     form.locator("button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+    spec = workflow.TRANSITION_BY_KEY[key]
+    if spec.confirm:
+        confirm(page, str(spec.label))
+
+
+def confirm(page, label: str) -> None:
+    assert page.locator("h1").inner_text().strip() == f"请确认：{label}"
+    page.get_by_role("button", name=f"确认{label}", exact=True).click()
     page.wait_for_load_state("networkidle")
 
 
@@ -166,15 +179,22 @@ def test_applicant_to_approval_decision(page, live_server, people, screenshot, a
     screenshot(clerk, "portal-workbench")
     clerk.get_by_role("link", name=case.case_number).click()
     form = clerk.locator("form[action$='/act/request_correction']")
-    form.get_by_label("江津供应商发票及付款凭证").check()
-    form.get_by_label("理由或说明").fill("发票扫描件不清晰，请重新上传加盖公章的清晰扫描件。")
+    form.get_by_label("江津供应商发票及付款凭证", exact=True).check()
+    form.get_by_label("“江津供应商发票及付款凭证”的补正要求").fill("发票扫描件不清晰，请重新上传加盖公章的清晰扫描件。")
     form.get_by_role("button", name="通知补正").click()
     clerk.wait_for_load_state("networkidle")
+    assert "发票扫描件不清晰" in clerk.locator(".confirm-panel").inner_text()  # the reason restated
+    axe_check(clerk)
+    screenshot(clerk, "portal-confirm-correction")
+    confirm(clerk, "通知补正")
     assert stage_of(clerk) == "待补正"
 
     # --- the applicant replaces only that material and resubmits ---------------------------------------------
     page.reload()
     assert "补正通知" in page.content()
+    assert page.locator(".stepper [aria-current=step]").inner_text().split()[1] == "补正"
+    axe_check(page)
+    screenshot(page, "portal-applicant-correction-stepper")
     assert page.locator("#file-business_licence").count() == 0  # only the listed material can be replaced
     upload(page, "invoices", "invoices v2")
     page.get_by_label(re.compile("本单位承诺")).check()
