@@ -164,3 +164,12 @@ def test_the_header_count_costs_one_query_and_none_for_visitors(client, submitte
     assert len(notification_queries(reverse("home"))) == 1
     # on the inbox page itself: the count, the page count and the page of entries, no query per entry
     assert len(notification_queries(reverse("inbox:list"))) <= 3
+
+
+def test_the_inbox_in_english(client, settings):
+    user = UserFactory()
+    notify([user], event="test.en", subject="标题", body="正文", url="/companies/")
+    client.force_login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(reverse("inbox:list")).content.decode()
+    assert "Mark all as read" in page and "Unread only" in page and "(1 unread notice)" in page
