@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 #: Pseudo roles. ``system`` transitions are taken only by the service itself (tick_deadlines, the last expert
 #: opinion); ``public`` transitions are open to anyone, signed in or not (a named objection during 公示).
@@ -86,12 +87,18 @@ class Transition:
 
 STATES: tuple[State, ...] = (
     State("draft", _("草稿"), label_en="Draft", next_step=_("等待您填写申报表、上传材料并确认诚信承诺后提交")),
-    State("submitted", _("已提交"), label_en="Submitted", step=_("提交"), next_step=_("等待受理员受理")),
+    State(
+        "submitted",
+        _("已提交"),
+        label_en="Submitted",
+        step=pgettext_lazy("progress step", "提交"),
+        next_step=_("等待受理员受理"),
+    ),
     State(
         "correction_requested",
         _("待补正"),
         label_en="Correction requested",
-        step=_("补正"),
+        step=pgettext_lazy("progress step", "补正"),
         detour=True,
         next_step=_("等待您补正材料"),
     ),
@@ -102,42 +109,71 @@ STATES: tuple[State, ...] = (
         label_en="Not accepted",
         next_step=_("本申报不予受理，办理已终止；理由见《不予受理通知书》"),
     ),
-    State("accepted", _("已受理"), label_en="Accepted", step=_("受理"), next_step=_("等待初审员开始初审")),
+    State(
+        "accepted",
+        _("已受理"),
+        label_en="Accepted",
+        step=pgettext_lazy("progress step", "受理"),
+        next_step=_("等待初审员开始初审"),
+    ),
     State(
         "preliminary_review",
         _("初审中"),
         label_en="Preliminary review",
-        step=_("初审"),
+        step=pgettext_lazy("progress step", "初审"),
         next_step=_("等待初审员完成初审"),
     ),
     State(
         "expert_review",
         _("联审/专家评审中"),
         label_en="Expert review",
-        step=_("专家评审"),
+        step=pgettext_lazy("progress step", "专家评审"),
         next_step=_("等待评审专家提交评审意见"),
     ),
-    State("pending_decision", _("待审定"), label_en="Pending decision", step=_("审定"), next_step=_("等待审定人审定")),
+    State(
+        "pending_decision",
+        _("待审定"),
+        label_en="Pending decision",
+        step=pgettext_lazy("progress step", "审定"),
+        next_step=_("等待审定人审定"),
+    ),
     State(
         "public_notice",
         _("公示中"),
         label_en="Public notice",
-        step=_("公示"),
+        step=pgettext_lazy("progress step", "公示"),
         next_step=_("正在公示，公示期满无异议后签发审批决定书"),
     ),
     State(
         "objection_review",
         _("异议核查"),
         label_en="Objection review",
-        step=_("异议核查"),
+        step=pgettext_lazy("progress step", "异议核查"),
         detour=True,
         next_step=_("公示暂停（异议核查中），等待审定人核查异议"),
     ),
-    State("approved", _("已批准"), label_en="Approved", step=_("批准"), next_step=_("等待财务拨付资金")),
     State(
-        "disbursed", _("已拨付"), label_en="Disbursed", step=_("拨付"), next_step=_("资金已拨付完毕，等待管理员归档")
+        "approved",
+        _("已批准"),
+        label_en="Approved",
+        step=pgettext_lazy("progress step", "批准"),
+        next_step=_("等待财务拨付资金"),
     ),
-    State("archived", _("已归档"), terminal=True, label_en="Archived", step=_("归档"), next_step=_("案件已办结归档")),
+    State(
+        "disbursed",
+        _("已拨付"),
+        label_en="Disbursed",
+        step=pgettext_lazy("progress step", "拨付"),
+        next_step=_("资金已拨付完毕，等待管理员归档"),
+    ),
+    State(
+        "archived",
+        _("已归档"),
+        terminal=True,
+        label_en="Archived",
+        step=pgettext_lazy("progress step", "归档"),
+        next_step=_("案件已办结归档"),
+    ),
     State(
         "rejected",
         _("不予批准"),
