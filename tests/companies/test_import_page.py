@@ -47,6 +47,7 @@ def test_only_managers_reach_the_import_page(client):
     client.force_login(UserFactory(username="clerk1", roles=["clerk"]))
     response = client.get(reverse("companies:import"))
     assert response.status_code == 403
+    assert "只有管理员可以批量导入企业名录" in response.content.decode(), "the 403 page says why"
 
 
 def test_a_file_with_bad_rows_shows_each_error_beside_what_was_typed_and_imports_the_valid_rows(
