@@ -38,6 +38,67 @@ class JoinCompanyForm(forms.Form):
         return uscc.normalize(self.cleaned_data["credit_code"])
 
 
+class CompanyRegistrationForm(forms.Form):
+    """登记新企业: the facts as on the business licence, a contact, and the licence itself."""
+
+    credit_code = forms.CharField(
+        label=_("统一社会信用代码"),
+        max_length=40,
+        help_text=_("营业执照上的18位代码，可含空格，大小写均可。"),
+        validators=[uscc.validate_credit_code],
+    )
+    name = forms.CharField(label=_("企业名称"), max_length=200, help_text=_("与营业执照上的名称一致。"))
+    legal_representative = forms.CharField(label=_("法定代表人"), max_length=100)
+    registration_district = forms.CharField(
+        label=_("注册区县"), max_length=50, help_text=_("营业执照登记机关所在区县，例如“江津区”。")
+    )
+    tax_district = forms.CharField(
+        label=_("税务登记区县"), max_length=50, help_text=_("企业办理税务登记的区县，例如“江津区”。")
+    )
+    contact_person = forms.CharField(label=_("联系人"), max_length=100)
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=50)
+    contact_email = forms.EmailField(label=_("联系邮箱"))
+    licence = forms.FileField(
+        label=_("营业执照"),
+        help_text=_("营业执照的扫描件、照片或电子营业执照：PDF、JPG、PNG 或 OFD，单个文件不超过 20 MB。"),
+    )
+
+    def __init__(self, *args, licence_required: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not licence_required:
+            self.fields["licence"].required = False
+            self.fields["licence"].label = _("重新上传营业执照（不改可不选）")
+        self.fields["licence"].widget.attrs["accept"] = ".pdf,.jpg,.jpeg,.png,.ofd"
+
+    def clean_credit_code(self) -> str:
+        return uscc.normalize(self.cleaned_data["credit_code"])
+
+    def clean_registration_district(self) -> str:
+        return self.cleaned_data["registration_district"].strip()
+
+    def clean_tax_district(self) -> str:
+        return self.cleaned_data["tax_district"].strip()
+
+
+class DecisionForm(forms.Form):
+    """Confirm or refuse a registration or a membership request; refusing needs a reason."""
+
+    decision = forms.ChoiceField(choices=[("confirm", "confirm"), ("refuse", "refuse")])
+    reason = forms.CharField(
+        label=_("拒绝理由"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("拒绝时必填：说明哪里不符、应如何更正。申请人会看到这段话。"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "refuse" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("请填写拒绝理由，申请人会看到它并据此更正。"))
+        return data
+
+
 class CompanyProfileForm(forms.ModelForm):
     """What a member may change: address, contacts and bank details. Registry facts (name, capital,
     districts, park, status) change only through managers, because eligibility rules read them."""

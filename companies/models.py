@@ -140,6 +140,7 @@ class Membership(models.Model):
         REQUESTED = "requested", _("待确认")
         CONFIRMED = "confirmed", _("已确认")
         REFUSED = "refused", _("已拒绝")
+        ENDED = "ended", _("已结束")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
@@ -147,6 +148,11 @@ class Membership(models.Model):
     requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
     decided_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
     decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(_("拒绝理由"), blank=True)
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
@@ -157,6 +163,60 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.company}"
+
+
+class CompanyRegistration(models.Model):
+    """A user's request to enter a new company in the registry, with its business licence.
+
+    A manager checks the data against the licence and confirms (the Company and the requester's confirmed
+    Membership are created then) or refuses with a reason. A refused request is corrected and sent again on
+    the same row: ``revision`` counts the sendings, and the audit log keeps every earlier reason and data.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("待核实")
+        CONFIRMED = "confirmed", _("已确认")
+        REFUSED = "refused", _("未通过")
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="company_registrations"
+    )
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    revision = models.PositiveIntegerField(_("提交次数"), default=1)
+    credit_code = CreditCodeField(_("统一社会信用代码"), validators=[uscc.validate_credit_code])
+    name = models.CharField(_("企业名称"), max_length=200)
+    legal_representative = models.CharField(_("法定代表人"), max_length=100)
+    registration_district = models.CharField(_("注册区县"), max_length=50)
+    tax_district = models.CharField(_("税务登记区县"), max_length=50)
+    contact_person = models.CharField(_("联系人"), max_length=100)
+    contact_phone = models.CharField(_("联系电话"), max_length=50)
+    contact_email = models.EmailField(_("联系邮箱"))
+    licence = models.FileField(_("营业执照"), max_length=255)
+    licence_name = models.CharField(_("营业执照文件名"), max_length=120)
+    licence_kind = models.CharField(_("文件类型"), max_length=10)
+    licence_size = models.PositiveBigIntegerField(_("大小（字节）"))
+    licence_sha256 = models.CharField(_("SHA-256"), max_length=64)
+    requested_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(_("未通过的原因"), blank=True)
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="registrations")
+
+    class Meta:
+        verbose_name = _("企业登记申请")
+        verbose_name_plural = _("企业登记申请")
+        ordering = ["requested_at", "id"]
+        constraints = [
+            # One pending registration per credit code: the office verifies one licence at a time.
+            models.UniqueConstraint(
+                fields=["credit_code"], condition=models.Q(status="requested"), name="one_pending_registration"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.credit_code}）"
 
 
 class CompanyImport(models.Model):

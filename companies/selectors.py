@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from invest.roles import has_role
 
-from .models import Company, Membership
+from .models import Company, CompanyRegistration, Membership
 
 
 def companies_visible_to(user) -> QuerySet[Company]:
@@ -32,3 +32,54 @@ def can_edit_profile(user, company: Company) -> bool:
     if user.is_superuser or has_role(user, "manager"):
         return True
     return Membership.objects.filter(user=user, company=company, status=Membership.Status.CONFIRMED).exists()
+
+
+def registrations_of(user) -> QuerySet[CompanyRegistration]:
+    """A user's requests to register new companies, newest first."""
+    return CompanyRegistration.objects.filter(requested_by=user).order_by("-requested_at", "-id")
+
+
+def onboarding_state(user) -> str:
+    """Where a signed-in user stands on the way to applying for a company.
+
+    "confirmed": may apply; "pending": a membership or registration waits for a decision; "refused": the
+    latest answer was a refusal (the page shows the reason and how to send it again); "none": nothing asked.
+    """
+    memberships = Membership.objects.filter(user=user)
+    if memberships.filter(status=Membership.Status.CONFIRMED).exists():
+        return "confirmed"
+    registrations = CompanyRegistration.objects.filter(requested_by=user)
+    if (
+        memberships.filter(status=Membership.Status.REQUESTED).exists()
+        or registrations.filter(status=CompanyRegistration.Status.REQUESTED).exists()
+    ):
+        return "pending"
+    if (
+        memberships.filter(status=Membership.Status.REFUSED).exists()
+        or registrations.filter(status=CompanyRegistration.Status.REFUSED).exists()
+    ):
+        return "refused"
+    return "none"
+
+
+def pending_registrations() -> QuerySet[CompanyRegistration]:
+    return (
+        CompanyRegistration.objects.filter(status=CompanyRegistration.Status.REQUESTED)
+        .select_related("requested_by")
+        .order_by("requested_at", "id")
+    )
+
+
+def pending_memberships(company: Company | None = None) -> QuerySet[Membership]:
+    qs = Membership.objects.filter(status=Membership.Status.REQUESTED).select_related("user", "company")
+    if company is not None:
+        qs = qs.filter(company=company)
+    return qs.order_by("requested_at", "id")
+
+
+def confirmed_members(company: Company) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(company=company, status=Membership.Status.CONFIRMED)
+        .select_related("user")
+        .order_by(F("decided_at").asc(nulls_first=True), "pk")
+    )

@@ -1,19 +1,25 @@
-"""Membership pages: register, my companies, join by credit code, company profile, pending requests."""
+"""Onboarding and membership pages: register, my companies, claim a registered company or register a new one,
+the office's page of pending registrations and membership requests, company profile and its members."""
 
 from __future__ import annotations
+
+import mimetypes
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_POST
 
-from . import services, uscc
-from .forms import CompanyProfileForm, JoinCompanyForm, RegistrationForm
-from .models import Company, Membership
+from . import selectors, services, uscc
+from .forms import CompanyProfileForm, CompanyRegistrationForm, DecisionForm, JoinCompanyForm, RegistrationForm
+from .models import Company, CompanyRegistration, Membership
 from .selectors import can_edit_profile, can_see_bank_account, companies_visible_to, memberships_of
 
 
@@ -24,14 +30,33 @@ def register(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, _("注册成功。请输入企业的统一社会信用代码，申请成为企业成员。"))
-        return redirect("companies:join")
+        messages.success(
+            request, _("注册成功。下一步：认领已在本系统登记的企业，或登记新企业；确认后即可为企业办理申报。")
+        )
+        return redirect("companies:mine")
     return render(request, "companies/register.html", {"form": form})
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.GET.get("next") or request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return ""
 
 
 @login_required
 def my_companies(request: HttpRequest) -> HttpResponse:
-    return render(request, "companies/mine.html", {"memberships": memberships_of(request.user)})
+    """The hub of onboarding: memberships and registrations with their state, and what to do next."""
+    return render(
+        request,
+        "companies/mine.html",
+        {
+            "memberships": memberships_of(request.user).exclude(status=Membership.Status.ENDED),
+            "registrations": selectors.registrations_of(request.user),
+            "state": selectors.onboarding_state(request.user),
+            "wanted": _safe_next(request),
+        },
+    )
 
 
 @login_required
@@ -45,11 +70,133 @@ def join(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("已提交加入“%(name)s”的申请，管理员确认后即可查看和办理该企业的事项。")
+                _("已提交加入“%(name)s”的申请。管理员或该企业第一位成员确认后，您即可为该企业办理申报。")
                 % {"name": membership.company.name},
             )
             return redirect("companies:mine")
     return render(request, "companies/join.html", {"form": form})
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@login_required
+def register_company(request: HttpRequest) -> HttpResponse:
+    """登记新企业: the request with the business licence, verified by the office."""
+    form = CompanyRegistrationForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "licence"}
+        try:
+            registration = services.register_company(request.user, data, form.cleaned_data["licence"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("已提交“%(name)s”的登记申请。管理员核对营业执照后会通知您，通常在 1 至 3 个工作日内。")
+                % {"name": registration.name},
+            )
+            return redirect("companies:registration", pk=registration.pk)
+    return render(request, "companies/register_company.html", {"form": form})
+
+
+def _registration_for(request: HttpRequest, pk: int) -> CompanyRegistration:
+    """The requester and the office see a registration; for anyone else it does not exist."""
+    registration = get_object_or_404(CompanyRegistration.objects.select_related("requested_by", "company"), pk=pk)
+    if registration.requested_by_id != request.user.pk and not services.can_manage_memberships(request.user):
+        raise Http404
+    return registration
+
+
+@login_required
+def registration(request: HttpRequest, pk: int) -> HttpResponse:
+    """A registration: its state for the requester (with the correction form when refused), and the check
+    and decision for the office."""
+    reg = _registration_for(request, pk)
+    is_requester = reg.requested_by_id == request.user.pk
+    form = None
+    if is_requester and reg.status == CompanyRegistration.Status.REFUSED:
+        initial = {name: getattr(reg, name) for name in services.REGISTRATION_FIELDS}
+        form = CompanyRegistrationForm(
+            request.POST or None, request.FILES or None, initial=initial, licence_required=False
+        )
+        if request.method == "POST" and form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k != "licence"}
+            try:
+                services.resubmit_registration(reg, request.user, data, form.cleaned_data.get("licence"))
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("已重新提交登记申请，管理员核实后会通知您。"))
+                return redirect("companies:registration", pk=reg.pk)
+    elif request.method == "POST":
+        return redirect("companies:registration", pk=reg.pk)
+    decision = None
+    if services.can_manage_memberships(request.user) and reg.status == CompanyRegistration.Status.REQUESTED:
+        decision = DecisionForm(prefix="decision")
+    return render(
+        request,
+        "companies/registration.html",
+        {"registration": reg, "form": form, "decision": decision, "is_requester": is_requester},
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def registration_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    if not services.can_manage_memberships(request.user):
+        raise PermissionDenied(_("只有管理员可以核实企业登记申请。"))
+    reg = get_object_or_404(CompanyRegistration.objects.select_related("requested_by"), pk=pk)
+    decision = DecisionForm(request.POST, prefix="decision")
+    if decision.is_valid():
+        confirm = decision.cleaned_data["decision"] == "confirm"
+        try:
+            services.decide_registration(reg, request.user, confirm=confirm, reason=decision.cleaned_data["reason"])
+        except ValidationError as exc:
+            _add_errors(decision, exc)
+        else:
+            if confirm:
+                messages.success(request, _("已确认“%(name)s”的登记，申请人已成为该企业的成员。") % {"name": reg.name})
+            else:
+                messages.success(request, _("已拒绝“%(name)s”的登记申请，申请人会看到拒绝理由。") % {"name": reg.name})
+            return redirect("companies:requests")
+    return render(
+        request,
+        "companies/registration.html",
+        {"registration": reg, "form": None, "decision": decision, "is_requester": False},
+        status=400,
+    )
+
+
+LICENCE_PREVIEW_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
+LICENCE_CSP = "sandbox; default-src 'none'; img-src 'self'; object-src 'self'"
+
+
+@never_cache
+@xframe_options_sameorigin
+@login_required
+@require_GET
+def registration_licence(request: HttpRequest, pk: int) -> HttpResponse:
+    """The business licence of a registration, to its requester and the office only (sandboxed like materials)."""
+    reg = _registration_for(request, pk)
+    inline = request.GET.get("inline") == "1" and reg.licence_kind in LICENCE_PREVIEW_TYPES
+    content_type = LICENCE_PREVIEW_TYPES.get(reg.licence_kind) or mimetypes.guess_type(reg.licence_name)[0]
+    response = FileResponse(
+        reg.licence.open("rb"),
+        content_type=content_type or "application/octet-stream",
+        as_attachment=not inline,
+        filename=reg.licence_name,
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = LICENCE_CSP
+    return response
 
 
 def _visible_company(request: HttpRequest, code: str) -> Company:
@@ -63,6 +210,9 @@ def _visible_company(request: HttpRequest, code: str) -> Company:
 @login_required
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     company = _visible_company(request, code)
+    may_manage_members = services.can_manage_memberships(request.user) or services.is_first_member(
+        request.user, company
+    )
     return render(
         request,
         "companies/detail.html",
@@ -73,6 +223,9 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
             else company.masked_bank_account,
             "can_edit": can_edit_profile(request.user, company),
             "former_names": company.former_names.all(),
+            "may_manage_members": may_manage_members,
+            "members": selectors.confirmed_members(company) if may_manage_members else (),
+            "member_requests": selectors.pending_memberships(company) if may_manage_members else (),
         },
     )
 
@@ -93,25 +246,37 @@ def edit(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def pending_requests(request: HttpRequest) -> HttpResponse:
+    """The office's page: new-company registrations to verify and membership requests to confirm."""
     if not services.can_manage_memberships(request.user):
-        raise PermissionDenied(_("只有管理员可以处理企业成员申请。"))
-    pending = (
-        Membership.objects.filter(status=Membership.Status.REQUESTED)
-        .select_related("user", "company")
-        .order_by("requested_at")
+        raise PermissionDenied(_("只有管理员可以处理企业登记和成员申请。"))
+    return render(
+        request,
+        "companies/requests.html",
+        {"registrations": selectors.pending_registrations(), "pending": selectors.pending_memberships()},
     )
-    return render(request, "companies/requests.html", {"pending": pending})
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    return redirect(_safe_next(request) or default)
 
 
 @login_required
 @require_POST
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
-    if not services.can_manage_memberships(request.user):
-        raise PermissionDenied(_("只有管理员可以处理企业成员申请。"))
-    membership = get_object_or_404(Membership, pk=pk)
-    confirm = request.POST.get("decision") == "confirm"
+    """Confirm or refuse a membership request: the office, or the company's first confirmed member."""
+    membership = get_object_or_404(Membership.objects.select_related("user", "company"), pk=pk)
+    allowed, why = services.can_decide_membership(request.user, membership)
+    if not allowed and membership.status == Membership.Status.REQUESTED:
+        raise PermissionDenied(why)
+    default = "companies:requests" if services.can_manage_memberships(request.user) else "companies:mine"
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return _back(request, default)
+    confirm = form.cleaned_data["decision"] == "confirm"
     try:
-        services.decide_membership(membership, request.user, confirm=confirm)
+        services.decide_membership(membership, request.user, confirm=confirm, reason=form.cleaned_data["reason"])
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -119,4 +284,25 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
             _("已确认 %(user)s 为“%(company)s”的成员。") if confirm else _("已拒绝 %(user)s 加入“%(company)s”的申请。")
         )
         messages.success(request, text % {"user": membership.user.username, "company": membership.company.name})
-    return redirect("companies:requests")
+    return _back(request, default)
+
+
+@login_required
+@require_POST
+def end_membership(request: HttpRequest, pk: int) -> HttpResponse:
+    """End a confirmed membership: the office, or the company's first member for a colleague."""
+    membership = get_object_or_404(Membership.objects.select_related("user", "company"), pk=pk)
+    allowed, why = services.can_end_membership(request.user, membership)
+    if not allowed and membership.status == Membership.Status.CONFIRMED:
+        raise PermissionDenied(why)
+    try:
+        services.end_membership(membership, request.user, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("已结束 %(user)s 在“%(company)s”的成员资格。")
+            % {"user": membership.user.username, "company": membership.company.name},
+        )
+    return _back(request, "companies:mine")

@@ -23,6 +23,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -36,7 +37,7 @@ from applications.services import TransitionRefused
 from applications.workdays import WorkingCalendar, today
 from companies.models import Company
 from invest.formats import yuan
-from invest.roles import has_role
+from invest.roles import has_role, user_roles
 from policies.models import Invitation, Round, SupportItem
 from policies.services import company_facts, display_value, evaluate_item
 
@@ -63,13 +64,19 @@ from .forms import (
 
 
 def role_required(*roles: str):
-    """Signed-in users with one of the roles; others are sent to log in or refused with 403."""
+    """Signed-in users with one of the roles; others are sent to log in or refused with 403.
+
+    A company user on an applicant page who is not (yet) a confirmed member has no role at all: they are
+    sent to "my companies", which explains where their request stands and what to do next.
+    """
 
     def decorator(view):
         @wraps(view)
         @login_required
         def wrapped(request, *args, **kwargs):
             if not has_role(request.user, *roles):
+                if "applicant" in roles and not user_roles(request.user):
+                    return redirect(f"{reverse('companies:mine')}?{urlencode({'next': request.get_full_path()})}")
                 raise PermissionDenied(_("您没有访问此页面的权限。"))
             return view(request, *args, **kwargs)
 

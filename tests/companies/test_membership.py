@@ -34,7 +34,7 @@ def test_register_page_creates_the_account_and_logs_in(client):
             "password2": "Jiangjin-film-2026",
         },
     )
-    assert response.status_code == 302 and response["Location"] == reverse("companies:join")
+    assert response.status_code == 302 and response["Location"] == reverse("companies:mine")
     user = get_user_model().objects.get(username="newco")
     assert user.email == "newco@example.com" and user.check_password("Jiangjin-film-2026")
     assert client.get(reverse("companies:mine")).status_code == 200
@@ -96,9 +96,13 @@ def test_manager_confirms_a_request_and_the_member_then_sees_the_company(client,
 def test_manager_refuses_a_request(client, company, manager):
     membership = Membership.objects.create(user=UserFactory(), company=company)
     client.force_login(manager)
+    # Refusing needs a reason the requester will read.
     client.post(reverse("companies:decide", args=[membership.pk]), {"decision": "refuse"})
     membership.refresh_from_db()
-    assert membership.status == Membership.Status.REFUSED
+    assert membership.status == Membership.Status.REQUESTED
+    client.post(reverse("companies:decide", args=[membership.pk]), {"decision": "refuse", "reason": "非本企业员工"})
+    membership.refresh_from_db()
+    assert membership.status == Membership.Status.REFUSED and membership.reason == "非本企业员工"
     # A second decision on the same request is refused.
     client.post(reverse("companies:decide", args=[membership.pk]), {"decision": "confirm"})
     membership.refresh_from_db()

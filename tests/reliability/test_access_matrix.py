@@ -58,7 +58,13 @@ TABLE: dict[str, tuple[str, dict]] = {
     "companies:mine": logged_in(OK),
     "companies:join": logged_in(OK),
     "companies:requests": only(["manager"]),
-    "companies:decide": only(["manager"], method="POST"),
+    # the first confirmed member of a company decides its membership requests too (empty POST: sent back)
+    "companies:decide": only(["manager", "applicant_a"], method="POST"),
+    "companies:register_company": logged_in(OK),
+    "companies:registration": only(["manager"], others=404),  # and its requester (tests/companies)
+    "companies:registration_decide": only(["manager"], 400, method="POST"),
+    "companies:registration_licence": only(["manager"], others=404),
+    "companies:end_membership": only(["manager", "applicant_a"], method="POST"),
     "companies:detail": only(["applicant_a", *ALL_STAFF], others=404),
     "companies:edit": only(
         ["manager", "applicant_a"],
@@ -182,6 +188,10 @@ def kwargs_for(name: str, pattern: URLPattern, world) -> dict:
     case = o["case"]
     by_name = {
         "companies:decide": {"pk": o["pending_membership"].pk},
+        "companies:registration": {"pk": o["registration"].pk},
+        "companies:registration_decide": {"pk": o["registration"].pk},
+        "companies:registration_licence": {"pk": o["registration"].pk},
+        "companies:end_membership": {"pk": o["colleague_membership"].pk},
         "companies:detail": {"code": o["company_a"].credit_code},
         "companies:edit": {"code": o["company_a"].credit_code},
         "investment:lead": {"pk": o["lead"].pk},

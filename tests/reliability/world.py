@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from applications.models import Material, NoticeBatch
-from companies.models import Membership
+from companies.models import CompanyRegistration, Membership
 from tests.factories.applications import ApplicationFactory, CaseItemFactory, ExpertAssignmentFactory
 from tests.factories.companies import CompanyFactory, MembershipFactory, UserFactory
 from tests.factories.documents import DocumentFactory
@@ -73,6 +73,24 @@ def build_world() -> World:
     pending = Membership.objects.create(
         user=UserFactory(roles=["applicant"]), company=company_a, status=Membership.Status.REQUESTED
     )
+    colleague = MembershipFactory(company=company_a, decided_at=timezone.now())  # after applicant_a, the first
+    registration = CompanyRegistration(
+        requested_by=UserFactory(),
+        credit_code=CompanyFactory.build().credit_code,
+        name="待核实的新企业",
+        legal_representative="王",
+        registration_district="江津区",
+        tax_district="江津区",
+        contact_person="王",
+        contact_phone="023-1",
+        contact_email="new@example.com",
+        licence_name="营业执照.pdf",
+        licence_kind="pdf",
+        licence_size=len(PDF),
+        licence_sha256="0" * 64,
+    )
+    registration.licence.save("licences/2026/11/access-matrix.pdf", ContentFile(PDF), save=False)
+    registration.save()
     invitation = InvitationFactory(company=company_a, item=item, round=case.round)
     lead = LeadFactory()
     w.objects.update(
@@ -86,6 +104,8 @@ def build_world() -> World:
         material=material,
         document=document,
         pending_membership=pending,
+        colleague_membership=colleague,
+        registration=registration,
         invitation=invitation,
         lead=lead,
     )
