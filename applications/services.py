@@ -25,7 +25,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from companies.models import Company, Membership
 from invest.audit import audit
 from invest.formats import yuan
-from invest.notify import notify
+from invest.notify import mark_read, notify
 from invest.roles import has_role
 
 from . import workflow
@@ -39,7 +39,6 @@ from .models import (
     ExpertAssignment,
     Material,
     NoticeBatch,
-    Notification,
     Objection,
     Revision,
 )
@@ -746,11 +745,8 @@ def perform_many(
 
 
 def mark_notifications_read(user, ids: Iterable[int] | None = None) -> int:
-    """Mark the user's in-app notices read (all, or the given ids). Returns how many changed."""
-    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
-    if ids is not None:
-        qs = qs.filter(pk__in=list(ids))
-    return qs.update(read_at=timezone.now())
+    """Mark the user's inbox entries read (all, or the given ids). Returns how many changed."""
+    return mark_read(user, ids=ids)
 
 
 def assign_experts(applications: Iterable[Application], experts: Iterable, actor) -> int:

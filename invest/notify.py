@@ -281,24 +281,28 @@ def unread_count(user) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
-def mark_read(user, notification) -> bool:
-    """Mark one of ``user``'s own entries read; False when it already was (or is not theirs)."""
+def mark_read(user, notification=None, *, ids: Iterable[int] | None = None) -> int:
+    """Mark ``user``'s own unread entries read: one ``notification``, the given ``ids``, or (neither) all of
+    them. Someone else's entries are never touched. Returns how many changed."""
     from applications.models import Notification
 
-    if notification.read_at is not None:
-        return False
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification is not None:
+        if notification.read_at is not None:
+            return 0
+        unread = unread.filter(pk=notification.pk)
+    elif ids is not None:
+        unread = unread.filter(pk__in=list(ids))
     now = timezone.now()
-    changed = Notification.objects.filter(pk=notification.pk, recipient=user, read_at__isnull=True).update(read_at=now)
-    if changed:
+    changed = unread.update(read_at=now)
+    if changed and notification is not None:
         notification.read_at = now
-    return bool(changed)
+    return changed
 
 
 def mark_all_read(user) -> int:
     """Mark every unread entry of ``user`` read; returns how many."""
-    from applications.models import Notification
-
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+    return mark_read(user)
 
 
 class _InboxBadge:
