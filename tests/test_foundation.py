@@ -74,6 +74,15 @@ class TestHealthz:
         assert response.json() == {"status": "unavailable", "database": "unavailable"}
 
 
+@pytest.fixture(autouse=True)
+def _demo_file_store(settings, tmp_path):
+    """seed_demo stores the demo company's licence: keep it out of the working tree's file store."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
+
+
 @pytest.mark.django_db
 class TestSeedDemo:
     def snapshot(self):
@@ -101,6 +110,21 @@ class TestSeedDemo:
         call_command("seed_demo", verbosity=0)
         applicant = get_user_model().objects.get(username="applicant")
         assert applicant.companies.filter(registration_district="江津区").count() == 1
+
+    def test_demo_company_is_built_through_the_onboarding_services(self):
+        from companies.models import Company, CompanyRegistration
+        from invest.models import AuditEntry
+
+        call_command("seed_demo", verbosity=0)
+        call_command("seed_demo", verbosity=0)
+        registration = CompanyRegistration.objects.get()
+        assert registration.status == "confirmed" and registration.requested_by.username == "applicant"
+        assert registration.decided_by.username == "manager"
+        company = Company.objects.get()
+        assert company.registered_capital == 10_000_000 and company.in_hq_park
+        assert company.bank_account_number.endswith("1234")
+        actions = set(AuditEntry.objects.values_list("action", flat=True))
+        assert {"company_registration_requested", "company_registration_confirmed", "membership_confirmed"} <= actions
 
     def test_refused_in_production(self, settings):
         settings.IS_PRODUCTION = True
