@@ -152,7 +152,13 @@ def choose(page, name, option: str) -> None:
 
 def press_button(page, name: str | re.Pattern) -> None:
     tab_to(page, name, "button")
-    page.keyboard.press("Enter")
+    enter_and_load(page)
+
+
+def enter_and_load(page) -> None:
+    """Press Enter on the focused link or button and wait for the page it leads to."""
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     page.wait_for_load_state("networkidle")
 
 
@@ -164,8 +170,7 @@ def company_onboarding(j: Journey):
     page.goto("/")
     j.step(page, "02-home-visitor")
     tab_to(page, re.compile("注册"), "link")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state("networkidle")
+    enter_and_load(page)
     assert "/accounts/register/" in page.url
     type_into(page, "用户名", "baisha")
     type_into(page, "电子邮箱", "baisha@example.com")
@@ -178,8 +183,7 @@ def company_onboarding(j: Journey):
     if "登记新企业" not in page.content():
         missing("登记新企业 after registering (H1: company onboarding)")
     tab_to(page, re.compile("登记新企业"))
-    page.keyboard.press("Enter")
-    page.wait_for_load_state("networkidle")
+    enter_and_load(page)
     type_into(page, "统一社会信用代码", CODE)
     type_into(page, re.compile("^企业名称|^名称"), COMPANY)
     type_into(page, "法定代表人", "陈白沙")
@@ -188,11 +192,7 @@ def company_onboarding(j: Journey):
     type_into(page, re.compile("联系人"), "陈白沙")
     type_into(page, re.compile("联系电话"), "023-47000000")
     tab_to(page, re.compile("营业执照"))
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Space")
-    chooser.value.set_files(
-        files=[{"name": "licence.pdf", "mimeType": "application/pdf", "buffer": licence_pdf(COMPANY, CODE)}]
-    )
+    open_chooser(page, [{"name": "licence.pdf", "mimeType": "application/pdf", "buffer": licence_pdf(COMPANY, CODE)}])
     j.step(page, "02-company-form")
     press_button(page, re.compile("提交"))
     j.step(page, "02-company-pending")
@@ -240,8 +240,7 @@ def calculate_and_start(j: Journey, page) -> None:
     press_button(page, "开始测算")
     j.step(page, "02-calculator-result")
     tab_to(page, re.compile("立即申报.*剧组拍摄消费补贴|立即申报"), "link")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state("networkidle")
+    enter_and_load(page)
 
 
 def fill_and_submit(j: Journey, page, company) -> None:
@@ -250,7 +249,9 @@ def fill_and_submit(j: Journey, page, company) -> None:
     j.step(page, "02-apply-form")
     type_into(page, "项目/作品名称", PROJECT)
     press_button(page, re.compile("保存草稿"))
-    case = Application.objects.get(company=company)
+    j.step(page, "02-draft-saved")
+    case = Application.objects.filter(company=company).first()
+    assert case is not None, f"no draft saved: {page.locator('main').inner_text()[:600]}"
     assert case.state == "draft"
     for key in MATERIALS:
         upload_by_keyboard(page, key, licence_pdf(COMPANY, CODE) if key == "business_licence" else pdf_bytes(key))
@@ -270,12 +271,12 @@ def ask_and_answer_corrections(j: Journey, page, case) -> None:
     clerk.goto(f"/workbench/cases/{case.pk}/")
     j.step(clerk, "02-clerk-case")
     form = clerk.locator("form[action$='/act/request_correction']")
-    form.get_by_label("江津供应商发票及付款凭证").check()
-    form.get_by_label("审计报告").check()
+    form.get_by_role("checkbox", name="江津供应商发票及付款凭证", exact=True).check()
+    form.get_by_role("checkbox", name="专项审计报告", exact=True).check()
     if form.get_by_label("“江津供应商发票及付款凭证”的补正要求").count() == 0:
         missing("a reason per correction item (H4: per-item correction reasons)")
     form.get_by_label("“江津供应商发票及付款凭证”的补正要求").fill(INVOICE_REASON)
-    form.get_by_label("“审计报告”的补正要求").fill(AUDIT_REASON)
+    form.get_by_label("“专项审计报告”的补正要求").fill(AUDIT_REASON)
     said = confirm_action(clerk, form, "通知补正")
     assert INVOICE_REASON in said and AUDIT_REASON in said, f"the confirmation does not restate the reasons: {said}"
     case.refresh_from_db()
@@ -286,8 +287,9 @@ def ask_and_answer_corrections(j: Journey, page, case) -> None:
 
     page.goto(f"/my/cases/{case.pk}/")
     j.step(page, "02-company-correction")
-    text = page.locator("main").inner_text()
-    assert text.count(INVOICE_REASON) == 1 and text.count(AUDIT_REASON) == 1, text  # each reason once, beside its item
+    notice = page.locator("section", has=page.get_by_role("heading", name="补正通知")).last
+    listed = notice.inner_text()
+    assert listed.count(INVOICE_REASON) == 1 and listed.count(AUDIT_REASON) == 1, listed  # each reason once
     upload_by_keyboard(page, "invoices", pdf_bytes("invoices v2"))
     upload_by_keyboard(page, "audit_report", pdf_bytes("audit v2"))
     assert "需补正" not in page.locator("#material-invoices").inner_text()
@@ -303,6 +305,22 @@ def ask_and_answer_corrections(j: Journey, page, case) -> None:
     assert "提交" in stepper.inner_text() and "受理" in stepper.inner_text()
 
 
+def open_chooser(page, files: list[dict]) -> None:
+    """Space on the focused file field opens the file chooser (Enter, if the first press was lost)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for key in ("Space", "Enter"):
+        try:
+            with page.expect_file_chooser(timeout=5000) as chooser:
+                page.keyboard.press(key)
+        except PlaywrightTimeout:
+            print(f"no file chooser after {key} on {focused(page)}")
+            continue
+        chooser.value.set_files(files=files)
+        return
+    raise AssertionError(f"neither Space nor Enter opened the file chooser on {focused(page)}")
+
+
 def upload_by_keyboard(page, key: str, data: bytes) -> None:
     """Tab to the material's file field, open the file chooser with Space, then Tab to its upload button."""
     field = page.locator(f"#file-{key}")
@@ -313,9 +331,7 @@ def upload_by_keyboard(page, key: str, data: bytes) -> None:
             break
     else:
         raise AssertionError(f"Tab never reached the file field {label!r}")
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Space")
-    chooser.value.set_files(files=[{"name": f"{key}.pdf", "mimeType": "application/pdf", "buffer": data}])
+    open_chooser(page, [{"name": f"{key}.pdf", "mimeType": "application/pdf", "buffer": data}])
     button = page.locator(f"#material-{key} form button[type=submit]")
     for _ in range(10):
         page.keyboard.press("Tab")
@@ -323,9 +339,9 @@ def upload_by_keyboard(page, key: str, data: bytes) -> None:
             break
     else:
         raise AssertionError(f"Tab never reached the upload button of {label!r}")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state("networkidle")
-    assert page.locator(f"#material-{key} .badge.ok").count() == 1, page.locator(f"#material-{key}").inner_text()
+    enter_and_load(page)
+    uploaded = page.locator(f"#material-{key} .badge.ok", has_text="已上传")
+    assert uploaded.count() == 1, page.locator(f"#material-{key}").inner_text()
 
 
 # --- 3. the office walks the case ------------------------------------------------------------------------------
@@ -354,8 +370,8 @@ def act(j: Journey, page, key: str, step: str, fields: dict | None = None, irrev
     assert form.count() == 1, f"no {key} form on {page.url}: {page.locator('main').inner_text()[:500]}"
     button = form.locator("button[type=submit]").inner_text().strip()
     said = confirm_action(page, form, button, fields)
-    if irreversible and not said:
-        j.steps.append(f"{step}: NO CONFIRMATION before {button}")
+    if irreversible:
+        assert said, f"{button} is irreversible but the page asked no confirmation"
     j.step(page, step)
 
 
@@ -472,7 +488,7 @@ def office_walks_the_case(j: Journey, pk: int) -> None:
 
 def notice_end(case):
     """The last day of the (restarted) public notice, as the case's deadline says (read, never written)."""
-    assert case.due_kind == "notice" and case.due_date, (case.due_kind, case.due_date)
+    assert case.due_kind == "public_notice" and case.due_date, (case.due_kind, case.due_date)
     return case.due_date
 
 
@@ -486,8 +502,7 @@ def pay(j: Journey, page, key: str, amount: Decimal, voucher: str, step: str) ->
     form.get_by_label("凭证号").fill(voucher)
     button = form.locator("button[type=submit]").inner_text().strip()
     said = confirm_action(page, form, button)
-    if not said:
-        j.steps.append(f"{step}: NO CONFIRMATION before {button}")
+    assert said, f"{button} is irreversible but the page asked no confirmation"
     j.step(page, step)
 
 
