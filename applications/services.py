@@ -840,18 +840,42 @@ def give_opinion(
     return assignment
 
 
+#: The same objection (same case, name, contact and text) filed again within this time is the same objection:
+#: a double click, a browser retry or a resubmitted form, not a second person objecting.
+OBJECTION_REPEAT_WINDOW = timedelta(minutes=10)
+
+
+def _repeated_objection(app: Application, name: str, contact: str, content: str) -> Objection | None:
+    since = timezone.now() - OBJECTION_REPEAT_WINDOW
+    return (
+        app.objections.filter(
+            name=_clean_text(name), contact=_clean_text(contact), content=_clean_text(content), filed_at__gte=since
+        )
+        .order_by("id")
+        .first()
+    )
+
+
 def file_objection(application: Application, *, name: str, contact: str, content: str, actor=None) -> Objection:
-    """Anyone may object during public notice; the first objection holds the case, later ones join it."""
-    if application.state == "objection_review":
-        with transaction.atomic():
-            locked = Application.objects.select_for_update().get(pk=application.pk)
-            if locked.state == "objection_review":
-                objection = _new_objection(
-                    locked, {"name": name, "contact": contact}, content.strip(), _actor_user(actor)
-                )
-                audit(_actor_user(actor), "case.file_objection", locked, reason=content, role=workflow.PUBLIC)
-                return objection
-    perform(application, "file_objection", actor, name=name, contact=contact, comment=content)
+    """Anyone may object during public notice; the first objection holds the case, later ones join it.
+
+    Posting the same objection again within OBJECTION_REPEAT_WINDOW returns the one already filed instead of
+    a second row. The case row is locked first, so simultaneous posts queue up behind each other and each sees
+    what the one before it stored (PostgreSQL row lock; SQLite writes one transaction at a time).
+    """
+    with transaction.atomic():
+        locked = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
+        repeated = _repeated_objection(locked, name, contact, content)
+        if repeated is not None:
+            application.refresh_from_db()
+            return repeated
+        if locked.state == "objection_review":
+            objection = _new_objection(locked, {"name": name, "contact": contact}, content.strip(), _actor_user(actor))
+            audit(_actor_user(actor), "case.file_objection", locked, reason=content, role=workflow.PUBLIC)
+            application.refresh_from_db()
+            return objection
+        perform(locked, "file_objection", actor, name=name, contact=contact, comment=content)
+    application.refresh_from_db()
     return application.objections.order_by("-id").first()
 
 
