@@ -14,10 +14,20 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+LOCAL_CACHE = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+
+
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Throttle counters (DRF) live in the cache: each test starts with none, whatever ran before it."""
+def _fresh_cache(settings):
+    """Throttle counters (DRF) live in the cache: each test starts with none, whatever ran before it.
+
+    In this process's memory: production's shared database cache (settings.CACHES) would need database access
+    in every test and add its queries to the query budgets; tests/security/test_shared_cache.py runs it for
+    real, in-process and with two server processes.
+    """
     from django.core.cache import cache
+
+    settings.CACHES = LOCAL_CACHE
 
     cache.clear()
     yield
