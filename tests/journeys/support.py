@@ -44,6 +44,10 @@ class Journey:
     checked: set = field(default_factory=set)
     violations: list = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        for old in ARTIFACTS.glob(f"{self.prefix}-*.png"):  # only this run's steps, numbered in order
+            old.unlink()
+
     def person(self, who: str):
         if who not in self.people:
             self.people[who] = new_context_page(self.browser, self.base_url, timeout_ms=20000)

@@ -180,41 +180,46 @@ def company_onboarding(j: Journey):
     press_button(page, re.compile("^注册"))
     j.step(page, "02-registered")
 
-    if "登记新企业" not in page.content():
-        missing("登记新企业 after registering (H1: company onboarding)")
-    tab_to(page, re.compile("登记新企业"))
+    assert page.locator("h1").first.inner_text() == "我的企业", page.url
+    tab_to(page, "登记新企业")
     enter_and_load(page)
+    assert page.locator("h1").first.inner_text() == "登记新企业"
     type_into(page, "统一社会信用代码", CODE)
-    type_into(page, re.compile("^企业名称|^名称"), COMPANY)
+    type_into(page, "企业名称", COMPANY)
     type_into(page, "法定代表人", "陈白沙")
-    for label in ("注册地", "税务登记地"):
-        choose(page, re.compile(label), "江津区")
-    type_into(page, re.compile("联系人"), "陈白沙")
-    type_into(page, re.compile("联系电话"), "023-47000000")
-    tab_to(page, re.compile("营业执照"))
+    choose(page, "注册区县", "江津区")
+    choose(page, "税务登记区县", "江津区")
+    type_into(page, "联系人", "陈白沙")
+    type_into(page, "联系电话", "023-47000000")
+    type_into(page, "联系邮箱", "baisha@example.com")
+    tab_to(page, "营业执照")
     open_chooser(page, [{"name": "licence.pdf", "mimeType": "application/pdf", "buffer": licence_pdf(COMPANY, CODE)}])
     j.step(page, "02-company-form")
-    press_button(page, re.compile("提交"))
+    press_button(page, "提交登记申请")
     j.step(page, "02-company-pending")
-    assert "待" in page.locator("main").inner_text()  # pending: what is pending and what happens next
-    page.goto("/my/cases/")
-    assert page.locator("main").count() == 1
-    j.step(page, "02-company-pending-my-cases")  # never a 403 while the request is pending
+    assert "/companies/registrations/" in page.url and "待核实" in page.locator("main").inner_text()
+    page.goto("/my/cases/")  # never a 403 while the request is pending: what waits and what happens next
+    text = page.locator("main").inner_text()
+    assert "/companies/" in page.url and "下一步" in text, text
+    j.step(page, "02-company-pending-my-cases")
 
     manager = j.person("manager")
     manager.goto("/companies/requests/")
     j.step(manager, "02-manager-requests")
-    row = manager.locator("tr, li, article, section").filter(has_text=COMPANY).last
-    row.get_by_role("button", name=re.compile("确认")).first.click()
+    manager.get_by_role("link", name=f"核实 {COMPANY} 的登记申请").click()
+    manager.wait_for_load_state("networkidle")
+    assert manager.locator("iframe, img").count() >= 1, "no licence preview"
+    manager.wait_for_timeout(500)  # let the PDF preview paint
+    j.step(manager, "02-manager-registration")
+    manager.get_by_role("button", name="确认登记").click()
     manager.wait_for_load_state("networkidle")
     j.step(manager, "02-manager-confirmed")
     company = Company.objects.get(credit_code=CODE)
-    assert company.name == COMPANY
+    assert company.name == COMPANY and company.registration_district == "江津区"
 
     page.goto("/inbox/")
-    if page.locator("main").inner_text().count(COMPANY) == 0:
-        missing("/inbox/ with the confirmation (H3: inbox)")
     j.step(page, "02-company-inbox-confirmed")
+    assert f"“{COMPANY}”已登记，您已是该企业的成员" in page.locator("main").inner_text()
     return company
 
 
@@ -277,7 +282,7 @@ def ask_and_answer_corrections(j: Journey, page, case) -> None:
         missing("a reason per correction item (H4: per-item correction reasons)")
     form.get_by_label("“江津供应商发票及付款凭证”的补正要求").fill(INVOICE_REASON)
     form.get_by_label("“专项审计报告”的补正要求").fill(AUDIT_REASON)
-    said = confirm_action(clerk, form, "通知补正")
+    said = confirm_action(j, clerk, form, "通知补正", step="02-clerk-correction")
     assert INVOICE_REASON in said and AUDIT_REASON in said, f"the confirmation does not restate the reasons: {said}"
     case.refresh_from_db()
     assert case.state == "correction_requested"
@@ -347,7 +352,7 @@ def upload_by_keyboard(page, key: str, data: bytes) -> None:
 # --- 3. the office walks the case ------------------------------------------------------------------------------
 
 
-def confirm_action(page, form, button: str, fields: dict | None = None) -> str:
+def confirm_action(j: Journey, page, form, button: str, fields: dict | None = None, step: str = "") -> str:
     """Submit a workflow form; where the step is irreversible the same address answers with a page that
     restates what will happen (h1 "请确认：…"): read it, then press "确认…".
 
@@ -360,6 +365,7 @@ def confirm_action(page, form, button: str, fields: dict | None = None) -> str:
     if not heading.startswith("请确认"):
         return ""
     said = page.locator("main").inner_text()
+    j.step(page, f"{step or button}-confirm")
     page.get_by_role("button", name=f"确认{button}", exact=True).click()
     page.wait_for_load_state("networkidle")
     return said
@@ -369,7 +375,7 @@ def act(j: Journey, page, key: str, step: str, fields: dict | None = None, irrev
     form = page.locator(f"form[action$='/act/{key}']")
     assert form.count() == 1, f"no {key} form on {page.url}: {page.locator('main').inner_text()[:500]}"
     button = form.locator("button[type=submit]").inner_text().strip()
-    said = confirm_action(page, form, button, fields)
+    said = confirm_action(j, page, form, button, fields, step)
     if irreversible:
         assert said, f"{button} is irreversible but the page asked no confirmation"
     j.step(page, step)
@@ -501,7 +507,7 @@ def pay(j: Journey, page, key: str, amount: Decimal, voucher: str, step: str) ->
     form.get_by_label("拨付日期").fill(workdays.today().isoformat())
     form.get_by_label("凭证号").fill(voucher)
     button = form.locator("button[type=submit]").inner_text().strip()
-    said = confirm_action(page, form, button)
+    said = confirm_action(j, page, form, button, step=step)
     assert said, f"{button} is irreversible but the page asked no confirmation"
     j.step(page, step)
 
