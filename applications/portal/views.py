@@ -934,6 +934,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action")
     try:
         if action == "approve" and has_role(request.user, "approver"):
+            if workflow.TRANSITION_BY_KEY["approve"].confirm and request.POST.get("confirmed") != "1":
+                return _confirm_bulk_approve(request, cases, back)
             batch = services.start_public_notice(
                 cases, request.user, title=request.POST.get("title", "").strip(), comment=""
             )
@@ -955,6 +957,26 @@ def bulk(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.reason)
         return redirect(back)
     raise PermissionDenied(_("您不能办理这项批量操作。"))
+
+
+def _confirm_bulk_approve(request: HttpRequest, cases: list[Application], back: str) -> HttpResponse:
+    """Approving in bulk is irreversible like approving one case: the cases and amounts are listed first."""
+    cases = sorted(cases, key=lambda c: c.case_number)
+    total = sum((c.reviewed_amount or Decimal("0") for c in cases), Decimal("0"))
+    spec = workflow.TRANSITION_BY_KEY["approve"]
+    return render(
+        request,
+        "portal/confirm_bulk.html",
+        {
+            "cases": cases,
+            "total": total,
+            "spec": spec,
+            "what": _what_happens(spec),
+            "title": request.POST.get("title", "").strip(),
+            "query": request.POST.get("query", ""),
+            "back": back,
+        },
+    )
 
 
 def _batch_progress(batch: NoticeBatch) -> dict[str, Any]:

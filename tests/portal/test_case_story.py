@@ -11,6 +11,7 @@ from django.urls import reverse
 from applications import services, workflow
 from applications.documents.constants import DocumentKind
 from applications.documents.contexts import case_context
+from applications.models import Application
 from applications.portal.selectors import progress
 from invest.models import AuditEntry
 
@@ -421,3 +422,16 @@ def test_objection_review_workbench_row_shows_the_pause(client, staff, member, c
     text = client.get(reverse("portal:workbench")).text
     row = text[text.index(app.case_number) :]
     assert "公示暂停（异议核查中）" in row[: row.index("</tr>")]
+
+
+def test_bulk_approval_lists_the_cases_and_amounts_before_anything_happens(client, staff, member, case_of):
+    cases = [case_of(member, pending_decision=True) for _ in range(2)]
+    client.force_login(staff["approver"])
+    data = {"action": "approve", "cases": [c.pk for c in cases], "title": "第一批"}
+    asked = client.post(reverse("portal:bulk"), data)
+    assert asked.status_code == 200 and "确认审定通过并开始公示" in asked.text and "不能撤销" in asked.text
+    assert all(c.case_number in asked.text for c in cases) and "200,000.00" in asked.text  # the total
+    assert set(Application.objects.values_list("state", flat=True)) == {"pending_decision"}
+    done = client.post(reverse("portal:bulk"), {**data, "confirmed": "1"})
+    assert done.status_code == 302
+    assert set(Application.objects.values_list("state", flat=True)) == {"public_notice"}

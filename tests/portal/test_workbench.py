@@ -135,7 +135,8 @@ def test_bulk_approve_starts_one_notice_batch_and_shows_progress(
     client.force_login(staff["approver"])
     with django_capture_on_commit_callbacks() as rendering:
         response = client.post(
-            reverse("portal:bulk"), {"action": "approve", "cases": [c.pk for c in cases], "title": "2026年第一批公示"}
+            reverse("portal:bulk"),
+            {"action": "approve", "cases": [c.pk for c in cases], "title": "2026年第一批公示", "confirmed": "1"},
         )
     batch = NoticeBatch.objects.get()
     polling = client.get(response.url, headers={"HX-Request": "true"})
@@ -158,7 +159,9 @@ def test_bulk_approve_refuses_whole_batch_naming_the_case(client, staff, member,
     ok = case_of(member, pending_decision=True)
     wrong = case_of(member, accepted=True)
     client.force_login(staff["approver"])
-    response = client.post(reverse("portal:bulk"), {"action": "approve", "cases": [ok.pk, wrong.pk]}, follow=True)
+    response = client.post(
+        reverse("portal:bulk"), {"action": "approve", "cases": [ok.pk, wrong.pk], "confirmed": "1"}, follow=True
+    )
     assert wrong.case_number in response.text
     ok.refresh_from_db()
     assert ok.state == "pending_decision" and not NoticeBatch.objects.exists()
