@@ -185,6 +185,18 @@ LICENCE_CSP = "sandbox; default-src 'none'; img-src 'self'; object-src 'self'"
 def registration_licence(request: HttpRequest, pk: int) -> HttpResponse:
     """The business licence of a registration, to its requester and the office only (sandboxed like materials)."""
     reg = _registration_for(request, pk)
+    if request.GET.get("preview") == "1" and reg.licence_kind == "pdf":
+        from invest.previews import pdf_page_png
+
+        png = pdf_page_png(reg.licence)
+        if png is None:
+            return HttpResponse(
+                _("无法生成预览，请下载原文件查看。"), status=422, content_type="text/plain; charset=utf-8"
+            )
+        response = HttpResponse(png, content_type="image/png")
+        response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
     inline = request.GET.get("inline") == "1" and reg.licence_kind in LICENCE_PREVIEW_TYPES
     content_type = LICENCE_PREVIEW_TYPES.get(reg.licence_kind) or mimetypes.guess_type(reg.licence_name)[0]
     response = FileResponse(

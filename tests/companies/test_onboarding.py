@@ -49,7 +49,15 @@ def manager(db):
 
 
 def licence_pdf(name="营业执照.pdf"):
-    return SimpleUploadedFile(name, b"%PDF-1.4\nlicence\n%%EOF\n", content_type="application/pdf")
+    from io import BytesIO
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    buffer = BytesIO()
+    writer.write(buffer)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="application/pdf")
 
 
 def sign_up(client, username="newfilm"):
@@ -118,6 +126,11 @@ def test_register_company_confirm_and_apply_at_once(client, manager):
     licence = office.get(reverse("companies:registration_licence", args=[registration.pk]) + "?inline=1")
     assert licence.status_code == 200 and licence["Content-Type"] == "application/pdf"
     assert licence["Content-Security-Policy"].startswith("sandbox")
+    # The page shows the first page as an image, rendered on the server.
+    preview_url = reverse("companies:registration_licence", args=[registration.pk]) + "?preview=1"
+    assert preview_url in detail
+    preview = office.get(preview_url)
+    assert preview.status_code == 200 and preview.content.startswith(b"\x89PNG")
     assert decide(office, registration, "confirm").status_code == 302
 
     company = Company.objects.get(credit_code=CODE)
