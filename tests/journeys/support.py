@@ -86,7 +86,14 @@ def focused(page) -> tuple[str, str]:
     """(role, accessible name) of document.activeElement, as the browser's accessibility tree names it."""
     if page.evaluate("document.activeElement === null || document.activeElement === document.body"):
         return ("", "")
-    snapshot = page.locator(":focus").first.aria_snapshot()
+    # Marked rather than found by ":focus", which matches only while the window itself has the focus.
+    page.evaluate("document.activeElement.setAttribute('data-journey-focus', '')")
+    try:
+        snapshot = page.locator("[data-journey-focus]").first.aria_snapshot()
+    finally:
+        page.evaluate(
+            "document.querySelectorAll('[data-journey-focus]').forEach(e => e.removeAttribute('data-journey-focus'))"
+        )
     match = FOCUS_LINE.match(snapshot.strip().splitlines()[0]) if snapshot.strip() else None
     if not match:
         return ("", snapshot.strip()[:80])
@@ -94,13 +101,18 @@ def focused(page) -> tuple[str, str]:
 
 
 def tab_to(page, name: str | re.Pattern, role: str | None = None, limit: int = 120) -> None:
-    """Press Tab until the focused element's accessible name is ``name`` (exact text or a pattern) and, when
+    """Press Tab until the focused element's accessible name is ``name`` (exact text, optionally followed by a
+    unit in full-width brackets, or a pattern) and, when
     given, its role is ``role``; fail after ``limit`` presses, listing what the focus passed."""
+    page.bring_to_front()
     seen = []
     for _ in range(limit):
         page.keyboard.press("Tab")
         got_role, got_name = focused(page)
-        hit = name.search(got_name) if isinstance(name, re.Pattern) else got_name.strip() == name
+        if isinstance(name, re.Pattern):
+            hit = bool(name.search(got_name))
+        else:  # a field's name may carry its unit: 在江津拍摄天数（天）
+            hit = got_name.strip() == name or re.fullmatch(re.escape(name) + r"（[^）]*）", got_name.strip())
         if hit and (role is None or got_role == role):
             return
         seen.append(f"{got_role} {got_name!r}")

@@ -143,8 +143,12 @@ def office_accounts(j: Journey) -> None:
 def choose(page, name, option: str) -> None:
     """Keyboard only: Tab to a field; a select picks the option by typing its text, a text box takes it."""
     tab_to(page, name)
-    if focused(page)[0] == "combobox":
-        page.keyboard.type(option)
+    if focused(page)[0] == "combobox":  # a closed select: ArrowDown moves the choice, as a person would
+        for _ in range(30):
+            if page.evaluate("document.activeElement.selectedOptions[0]?.text.trim()") == option:
+                return
+            page.keyboard.press("ArrowDown")
+        raise AssertionError(f"no option {option!r} in {name!r}")
     else:
         page.keyboard.press("Control+A")
         page.keyboard.type(option)
@@ -244,6 +248,8 @@ def calculate_and_start(j: Journey, page) -> None:
     type_into(page, "在江津消费金额", "1200000")
     press_button(page, "开始测算")
     j.step(page, "02-calculator-result")
+    if "立即申报" not in page.locator("main").inner_text():
+        missing("立即申报 next to an eligible result of the calculator (H5)")
     tab_to(page, re.compile("立即申报.*剧组拍摄消费补贴|立即申报"), "link")
     enter_and_load(page)
 
