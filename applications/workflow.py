@@ -212,7 +212,14 @@ TRANSITIONS: tuple[Transition, ...] = (
         label_en="Submit",
     ),
     Transition(
-        "withdraw", _BEFORE_DECISION, "withdrawn", ("applicant",), _("撤回申报"), deadline="stop", label_en="Withdraw"
+        "withdraw",
+        _BEFORE_DECISION,
+        "withdrawn",
+        ("applicant",),
+        _("撤回申报"),
+        deadline="stop",
+        confirm=True,
+        label_en="Withdraw",
     ),
     Transition(
         "accept",

@@ -557,6 +557,20 @@ def case_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     app = _case_for_applicant(request, pk)
     form = ConfirmForm(request.POST)
     form.is_valid()
+    spec = workflow.TRANSITION_BY_KEY["withdraw"]
+    if spec.confirm and request.POST.get("confirmed") != "1" and services.can(app, request.user, "withdraw")[0]:
+        # Withdrawing ends the case for good: say so, with the reason as typed, before it happens.
+        return render(
+            request,
+            "portal/confirm_withdraw.html",
+            {
+                "app": app,
+                "application": app,
+                "spec": spec,
+                "comment": form.cleaned_data.get("comment", ""),
+                "deadline": _deadline(app),
+            },
+        )
     try:
         services.perform(app, "withdraw", request.user, comment=form.cleaned_data.get("comment", ""))
     except TransitionRefused as exc:

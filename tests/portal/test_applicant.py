@@ -130,7 +130,11 @@ def test_correction_only_replaces_listed_materials(client, member, case_of, staf
 def test_withdraw(client, member, case_of):
     app = case_of(member, submitted=True)
     login(client, member.user)
-    response = client.post(reverse("portal:case_withdraw", args=[app.pk]), {"comment": "项目延期"})
+    asked = client.post(reverse("portal:case_withdraw", args=[app.pk]), {"comment": "项目延期"})
+    assert asked.status_code == 200 and "确认撤回申报" in asked.text and "项目延期" in asked.text
+    app.refresh_from_db()
+    assert app.state == "submitted"  # nothing happens before 确认
+    response = client.post(reverse("portal:case_withdraw", args=[app.pk]), {"comment": "项目延期", "confirmed": "1"})
     assert response.status_code == 302
     app.refresh_from_db()
     assert app.state == "withdrawn"

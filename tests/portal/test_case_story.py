@@ -196,7 +196,7 @@ CONFIRM_CASES = {
 
 def test_every_irreversible_transition_of_the_table_is_confirmed_and_covered_here():
     confirmed = {t.key for t in workflow.TRANSITIONS if t.confirm}
-    assert confirmed == set(CONFIRM_CASES)
+    assert confirmed - {"withdraw"} == set(CONFIRM_CASES)  # withdraw: the applicant's page, tested below
     # The list: 受理, 不予受理, 通知补正, 批准, 不予批准, 拨付, 追回, 归档
     assert {"accept", "not_accept", "request_correction", "approve", "reject", "disburse", "claw_back", "archive"} <= (
         confirmed
@@ -435,3 +435,17 @@ def test_bulk_approval_lists_the_cases_and_amounts_before_anything_happens(clien
     done = client.post(reverse("portal:bulk"), {**data, "confirmed": "1"})
     assert done.status_code == 302
     assert set(Application.objects.values_list("state", flat=True)) == {"public_notice"}
+
+
+def test_withdrawing_asks_first_and_says_it_cannot_be_undone(client, member, case_of):
+    app = case_of(member, submitted=True)
+    client.force_login(member.user)
+    url = reverse("portal:case_withdraw", args=[app.pk])
+    asked = client.post(url, {"comment": "项目延期"})
+    assert asked.status_code == 200
+    assert "请确认：撤回申报" in asked.text and "确认撤回申报" in asked.text and "不能撤销" in asked.text
+    app.refresh_from_db()
+    assert app.state == "submitted"
+    assert client.post(url, {"comment": "项目延期", "confirmed": "1"}).status_code == 302
+    app.refresh_from_db()
+    assert app.state == "withdrawn"
