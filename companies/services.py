@@ -166,6 +166,28 @@ def request_membership(user, raw_code: str) -> Membership:
         else:
             membership = Membership.objects.create(user=user, company=company)
         audit(user, "membership_requested", membership, after={"company": code, "user": user.username})
+        subject = _("%(user)s 申请加入“%(company)s”") % {"user": user.username, "company": company.name}
+        body = _("%(user)s（%(email)s）申请成为“%(company)s”的成员，请核实后确认或拒绝。") % {
+            "user": user.username,
+            "email": user.email,
+            "company": company.name,
+        }
+        first = first_member(company)
+        if first is not None:
+            notify(
+                [first.user],
+                event="membership.requested",
+                subject=subject,
+                body=body,
+                url=reverse("companies:detail", args=[company.credit_code]),
+            )
+        notify(
+            _office_users().exclude(pk=getattr(first, "user_id", None)),
+            event="membership.requested",
+            subject=subject,
+            body=body,
+            url=reverse("companies:requests"),
+        )
     return membership
 
 
@@ -387,6 +409,14 @@ def resubmit_registration(
                 locked,
                 before=before,
                 after={**_snapshot(locked), "status": locked.status, "revision": locked.revision},
+            )
+            notify(
+                _office_users(),
+                event="company.registration_requested",
+                subject=_("企业登记申请已更正并重新提交：%(name)s") % {"name": locked.name},
+                body=_("%(user)s 已按拒绝理由更正“%(name)s”（%(code)s）的登记申请（第 %(n)s 次提交），请再次核实。")
+                % {"user": user.username, "name": locked.name, "code": locked.credit_code, "n": locked.revision},
+                url=reverse("companies:registration", args=[locked.pk]),
             )
     except IntegrityError as exc:
         raise ValidationError(

@@ -186,6 +186,7 @@ def test_refused_registration_shows_the_reason_and_is_sent_again(client, manager
         and resent.before["name"] == "重庆新片厂影业有限公司"
     )
     assert CompanyRegistration.objects.count() == 1
+    assert Notification.objects.filter(recipient=manager, event="company.registration_requested").count() == 2
 
     decide(office, registration, "confirm")
     assert Membership.objects.get(user=user).status == "confirmed"
@@ -283,6 +284,10 @@ def test_first_member_confirms_a_colleague_and_a_non_member_cannot(client, manag
     allowed, reason = services.can_decide_membership(colleague, request)
     assert not allowed and "自己" in reason
 
+    # The first member is told, with a link to the company page.
+    told = Notification.objects.get(recipient=first, event="membership.requested")
+    assert told.url == reverse("companies:detail", args=[company.credit_code]) and "colleague" in told.subject
+    assert Notification.objects.filter(recipient=manager, event="membership.requested").exists()
     # The first member sees the request on the company page and confirms it.
     detail_url = reverse("companies:detail", args=[company.credit_code])
     page = client.get(detail_url).content.decode()
