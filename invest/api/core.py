@@ -57,7 +57,43 @@ class Pagination(PageNumberPagination):
 
     page_size_query_param = "page_size"
     max_page_size = 100
+    max_page = 2**31 - 1
     invalid_page_message = _("没有这一页，请从第 1 页开始翻页。")
+
+    def _integer_param(self, request, name: str, maximum: int) -> int | None:
+        """One ASCII integer from 1 to maximum, or 400: the schema says so, and the code holds to it (a
+        repeated, empty, "null", negative or too large value used to be quietly replaced by the default)."""
+        values = request.query_params.getlist(name)
+        if not values:
+            return None
+        value = values[0].strip()
+        if len(values) != 1 or not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= maximum:
+            raise exceptions.ValidationError(
+                {
+                    name: [
+                        gettext("%(name)s 应为 1 到 %(maximum)d 之间的整数，且只能给出一次。")
+                        % {"name": name, "maximum": maximum}
+                    ]
+                }
+            )
+        return int(value)
+
+    def get_page_size(self, request):
+        size = self._integer_param(request, self.page_size_query_param, self.max_page_size)
+        return self.page_size if size is None else size
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._integer_param(request, self.page_query_param, self.max_page)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page}
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+        return parameters
 
 
 class _FreshRateMixin:

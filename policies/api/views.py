@@ -87,15 +87,16 @@ class CalculatorView(APIView):
         data = form.validated_data
         item = published_items().filter(code=data["item"].strip().upper()).first()
         if item is None:
-            raise exceptions.ValidationError(
-                {"item": [_("没有编码为“%(code)s”的扶持事项，请核对事项编码。") % {"code": data["item"]}]}
+            raise exceptions.NotFound(
+                _("没有编码为“%(code)s”的扶持事项，请核对事项编码。") % {"code": data["item"]}, code="unknown_item"
             )
         company = None
         if data.get("company"):
             company = companies_visible_to(request.user).filter(credit_code=uscc.normalize(data["company"])).first()
             if company is None:
-                raise exceptions.ValidationError(
-                    {"company": [_("您不属于该企业，或企业不存在。请填写您所在企业的统一社会信用代码。")]}
+                # Not yours or not there: 404, like every other reference to something the caller may not see.
+                raise exceptions.NotFound(
+                    _("您不属于该企业，或企业不存在。请填写您所在企业的统一社会信用代码。"), code="unknown_company"
                 )
         try:
             evaluation = evaluate_item(item, company=company, facts=data["facts"])

@@ -198,7 +198,27 @@ class TestPagination:
         CompanyFactory.create_batch(3)
         page = manager_api.get("/api/v1/companies/", {"page_size": 2}).json()
         assert page["count"] == 3 and len(page["results"]) == 2 and page["next"]
-        assert len(manager_api.get("/api/v1/companies/", {"page_size": 1000}).json()["results"]) == 3
+        assert len(manager_api.get("/api/v1/companies/", {"page_size": 100}).json()["results"]) == 3
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "page_size=null&page_size=null",
+            "page_size=0",
+            "page_size=-1",
+            "page_size=101",
+            "page_size=",
+            "page_size=2&page_size=2",
+            "page=abc",
+            "page=0",
+            "page=-3",
+        ],
+    )
+    def test_page_parameters_outside_the_schema_are_400_naming_the_parameter(self, manager_api, query):
+        """The schema says integer, 1-100 (page: from 1); the code used to fall back to the default instead."""
+        response = manager_api.get(f"/api/v1/companies/?{query}")
+        assert response.status_code == 400
+        assert list(response.json()["fields"]) == [query.split("=")[0]]
 
     def test_a_page_past_the_end_is_404(self, manager_api):
         response = manager_api.get("/api/v1/companies/", {"page": 99})

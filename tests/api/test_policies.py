@@ -99,8 +99,8 @@ def test_calculator_refuses_a_company_the_caller_does_not_belong_to(applicant_ap
         response = client.post(
             "/api/v1/calculator/", {"item": "JJ-FILM-02", "company": stranger.credit_code}, format="json"
         )
-        assert response.status_code == 400
-        assert list(response.json()["fields"]) == ["company"]
+        assert response.status_code == 404  # not yours or not there: the same answer
+        assert response.json()["code"] == "not_found" and "您不属于该企业" in response.json()["detail"]
 
 
 def test_calculator_names_the_bad_fact(api, catalogue):
@@ -114,7 +114,6 @@ def test_calculator_names_the_bad_fact(api, catalogue):
 @pytest.mark.parametrize(
     "body",
     [
-        {"item": "JJ-NOPE-01"},
         {},
         {"item": "JJ-FILM-01", "facts": [1, 2]},
         {
@@ -135,7 +134,12 @@ def test_calculator_on_a_draft_policys_item_is_refused(api, catalogue):
     catalogue.save()
     assert SupportItem.objects.filter(code="JJ-FILM-01").exists()
     response = api.post("/api/v1/calculator/", {"item": "JJ-FILM-01"}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 404
+
+
+def test_calculator_on_an_item_that_does_not_exist_is_404_naming_it(api, catalogue):
+    response = api.post("/api/v1/calculator/", {"item": "JJ-NOPE-01"}, format="json")
+    assert response.status_code == 404 and "JJ-NOPE-01" in response.json()["detail"]
 
 
 def test_an_id_beyond_the_database_range_is_400_not_500(api, catalogue):
