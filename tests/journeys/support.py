@@ -60,6 +60,9 @@ class Journey:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{self.prefix}-{len(self.steps):02d}-{name}.png"), full_page=True)
         key = page_key(page.url)
+        stage = page.locator(".stage-bar .stage")
+        if stage.count():  # a case page differs from stage to stage: check each stage it is seen in
+            key += f" [{stage.first.inner_text().strip()}]"
         if axe or (axe is None and key not in self.checked):
             self.checked.add(key)
             self.violations.extend(f"[step {name}] {line}" for line in axe_violations(page))
@@ -67,6 +70,10 @@ class Journey:
     def close(self) -> None:
         for page in self.people.values():
             page.context.close()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        summary = [f"steps walked: {len(self.steps)}", *self.steps, f"pages checked by axe: {len(self.checked)}"]
+        summary += sorted(self.checked) + [f"axe violations: {len(self.violations)}", *self.violations]
+        (ARTIFACTS / f"{self.prefix}-summary.txt").write_text("\n".join(summary) + "\n", encoding="utf-8")
 
 
 def login(page, username: str, password: str) -> None:
