@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from invest.widgets import HtmlDateInput
+
 from .variables import BOOLEAN, CHOICE, DATE, NUMBER, REGISTRY, VARIABLES, validate_number
 
 _BOOLEAN_CHOICES = (("", _("未填写")), ("true", _("是")), ("false", _("否")))
@@ -24,7 +26,7 @@ def _form_field(variable) -> forms.Field:
     if variable.type == BOOLEAN:
         return forms.TypedChoiceField(label=label, required=False, choices=_BOOLEAN_CHOICES, empty_value=None)
     if variable.type == DATE:
-        return forms.DateField(label=label, required=False, widget=forms.DateInput(attrs={"type": "date"}))
+        return forms.DateField(label=label, required=False, widget=HtmlDateInput())
     if variable.type == CHOICE:
         return forms.ChoiceField(label=label, required=False, choices=(("", _("未填写")), *variable.choices))
     return forms.CharField(label=label, required=False, max_length=50)

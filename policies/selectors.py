@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from .models import Criterion, Invitation, Policy, SupportItem
+from .models import Criterion, Invitation, Policy, Round, SupportItem
 
 
 def published_items() -> QuerySet[SupportItem]:
@@ -48,3 +48,16 @@ def invitation_prefill(invitation: Invitation) -> dict[str, Any]:
         "facts": {k: v for k, v in company_facts(invitation.company).items() if v is not None},
         "invitation": invitation,
     }
+
+
+def open_rounds(at=None) -> QuerySet[Round]:
+    """Rounds of published policies open for applications at `at` (now), soonest closing first. The one query
+    for "which rounds are open": the home page, the item page and the apply page read through here."""
+    from django.utils import timezone
+
+    at = at or timezone.now()
+    return (
+        Round.objects.filter(opens_at__lte=at, closes_at__gt=at, policy__status=Policy.Status.PUBLISHED)
+        .select_related("policy")
+        .order_by("closes_at", "id")
+    )

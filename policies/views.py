@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from .forms import CalculatorForm
 from .models import Invitation
-from .selectors import invitations_for, member_companies, published_items
+from .selectors import invitations_for, member_companies, open_rounds, published_items
 from .services import company_facts, display_value, evaluate_item, mark_invitation_started, normalize_facts
 
 
@@ -31,7 +34,11 @@ def calculator(request: HttpRequest) -> HttpResponse:
             facts = form.facts()
             if company is not None and company.banned_until:
                 facts["banned_until"] = company.banned_until
-            results = [(item, evaluate_item(item, facts=facts)) for item in items]
+            results = [
+                (item, evaluation, apply_url(item, facts, company) if evaluation.eligible else "")
+                for item in items
+                for evaluation in [evaluate_item(item, facts=facts)]
+            ]
             entered = [
                 (form.fields[key].label, display_value(key, value))
                 for key, value in normalize_facts(facts).items()
@@ -58,11 +65,43 @@ def calculator(request: HttpRequest) -> HttpResponse:
     )
 
 
+def apply_url(item, facts: dict, company=None) -> str:
+    """The apply page for the item, carrying the facts entered in the calculator that its form asks for, so
+    the application form opens filled in as the calculator was (the registry facts come from the company)."""
+    try:
+        url = reverse("portal:apply", args=[item.code])
+    except NoReverseMatch:
+        return ""
+    query = {}
+    for spec in item.form_fields or []:
+        value = facts.get(spec["key"])
+        if value in (None, ""):
+            continue
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, Decimal):
+            value = format(value, "f")
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        query[spec["key"]] = str(value)
+    if company is not None:
+        query["company"] = str(company.pk)
+    return f"{url}?{urlencode(query)}" if query else url
+
+
 def item_detail(request: HttpRequest, code: str) -> HttpResponse:
     item = next((i for i in published_items().filter(code=code.upper())), None)
     if item is None:
         raise Http404
-    return render(request, "policies/item_detail.html", {"item": item})
+    return render(
+        request,
+        "policies/item_detail.html",
+        {
+            "item": item,
+            "open_rounds": list(open_rounds().filter(policy_id=item.policy_id)),
+            "apply_url": apply_url(item, {}),
+        },
+    )
 
 
 @login_required

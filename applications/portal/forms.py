@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from applications import workflow
 from applications.models import CorrectionItem, ExpertAssignment
 from invest.formats import yuan
+from invest.widgets import HtmlDateInput
 from policies.variables import VARIABLES, validate_number
 
 FEN = Decimal("0.01")
@@ -110,7 +111,7 @@ def _field_for(spec: dict[str, Any]) -> forms.Field:
         choices = list(VARIABLES[key].choices) if key in VARIABLES else list(spec.get("choices") or [])
         field = forms.ChoiceField(label=label, choices=[("", _("请选择")), *choices], required=required)
     elif kind == "date":
-        field = forms.DateField(label=label, required=required, widget=forms.DateInput(attrs={"type": "date"}))
+        field = forms.DateField(label=label, required=required, widget=HtmlDateInput())
     else:
         field = forms.CharField(label=label, required=required, max_length=200)
     field.unit = unit
@@ -254,7 +255,7 @@ class TransitionForm(forms.Form):
             self.fields["deadline"] = forms.DateField(
                 label=_("补正期限"),
                 required=False,
-                widget=forms.DateInput(attrs={"type": "date"}),
+                widget=HtmlDateInput(),
                 help_text=_("留空按10个工作日计算。"),
             )
         if spec.amount and spec.key not in ("claw_back",):
@@ -280,7 +281,7 @@ class TransitionForm(forms.Form):
         if spec.key in ("disburse", "disburse_partial"):
             self.fields["paid_on"] = forms.DateField(
                 label=_("拨付日期"),
-                widget=forms.DateInput(attrs={"type": "date"}),
+                widget=HtmlDateInput(),
                 error_messages={"required": _("请填写拨付日期。"), "invalid": _("请按 2026-01-31 的格式填写日期。")},
             )
             self.fields["voucher_number"] = forms.CharField(

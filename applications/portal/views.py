@@ -283,10 +283,19 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     if wanted.isascii() and wanted.isdigit() and int(wanted) < 2**63:
         invitation = Invitation.objects.filter(pk=int(wanted), company__in=companies, item=item).first()
     company = companies.first() if invitation is None else invitation.company
+    wanted_company = request.GET.get("company", "")
+    if invitation is None and wanted_company.isascii() and wanted_company.isdigit() and int(wanted_company) < 2**63:
+        # From the calculator's 立即申报: the company it was worked out for.
+        company = companies.filter(pk=int(wanted_company)).first() or company
     initial: dict[str, Any] = {}
     facts_source = company_facts(company)
     if invitation is not None:
         facts_source.update((invitation.snapshot or {}).get("facts") or {})
+    # The facts the calculator carried (立即申报): only the item's own form fields, shown for the applicant to
+    # check; they are validated like anything typed when the form is sent.
+    facts_source.update(
+        {spec["key"]: request.GET[spec["key"]] for spec in item.form_fields or [] if request.GET.get(spec["key"])}
+    )
     initial.update(facts_to_initial(item, facts_source))
     start = StartForm(
         request.POST or None,

@@ -6,13 +6,15 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from invest.widgets import HtmlDateInput
+
 from . import workflow
 from .models import PromotionEvent
 
 
 def _date_field(label):
     return forms.DateField(
-        label=label, required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text=_("不填为今天。")
+        label=label, required=False, widget=HtmlDateInput(), help_text=_("不填为今天。")
     )
 
 

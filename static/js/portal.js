@@ -71,5 +71,25 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("input[data-money]").forEach(formatMoney);
+    /* A result the page was asked for (the calculator's 测算结果): scrolled to by its #anchor, and focused so a
+       screen reader starts reading there. */
+    var target = document.querySelector("[data-focus-on-load]");
+    if (target) {
+      target.focus({ preventScroll: false });
+      target.scrollIntoView({ block: "start" });
+    }
+    /* Phone menu: without this script the menu simply stays open; with it a "菜单" button shows and hides it. */
+    var toggle = document.querySelector("[data-menu-toggle]");
+    var menu = toggle ? document.getElementById(toggle.getAttribute("aria-controls")) : null;
+    if (toggle && menu) {
+      document.documentElement.classList.add("js-menu");
+      toggle.hidden = false;
+      toggle.setAttribute("aria-expanded", "false");
+      toggle.addEventListener("click", function () {
+        var open = toggle.getAttribute("aria-expanded") !== "true";
+        toggle.setAttribute("aria-expanded", open ? "true" : "false");
+        menu.classList.toggle("menu-open", open);
+      });
+    }
   });
 })();

@@ -34,7 +34,7 @@ def test_calculator_shows_per_item_result_amount_and_failed_conditions(client, c
         },
     )
     assert response.status_code == 200
-    results = {item.code: evaluation for item, evaluation in response.context["results"]}
+    results = {item.code: evaluation for item, evaluation, _apply in response.context["results"]}
     assert results["JJ-FILM-01"].eligible is False
     assert results["JJ-FILM-05"].amount == Decimal("2000000.00")
     content = response.content.decode()
@@ -67,7 +67,7 @@ def test_calculator_for_a_banned_company_shows_the_ban(client, catalogue):
         reverse("policies:calculator"),
         {"calculate": "1", "registration_district": "江津区", "loan_interest_paid": "1000"},
     )
-    results = {item.code: evaluation for item, evaluation in response.context["results"]}
+    results = {item.code: evaluation for item, evaluation, _apply in response.context["results"]}
     assert not results["JJ-FILM-09"].eligible
     assert "失信禁入期" in response.content.decode()
 
