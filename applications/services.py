@@ -426,7 +426,7 @@ def _on_request_correction(app: Application, data: dict, context: dict) -> None:
             raise TransitionRefused(
                 "comment_required", _("请写明“%(label)s”需要怎样补正。") % {"label": label}, item=f"{kind}:{key}"
             )
-        summary.append(f"{label}：{note}" if note else str(label))
+        summary.append(f"{label}：{note.rstrip('。；;.')}" if note else str(label))
         CorrectionItem.objects.create(
             request=request,
             kind=kind,
@@ -436,7 +436,7 @@ def _on_request_correction(app: Application, data: dict, context: dict) -> None:
         )
     if not general:
         # The audit row and the applicant's notice carry the reasons, once each.
-        context["comment"] = "；".join(summary)
+        context["comment"] = "；".join(summary) + "。"
 
 
 def _on_lapse(app: Application, data: dict, context: dict) -> None:

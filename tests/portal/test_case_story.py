@@ -449,3 +449,10 @@ def test_withdrawing_asks_first_and_says_it_cannot_be_undone(client, member, cas
     assert client.post(url, {"comment": "项目延期", "confirmed": "1"}).status_code == 302
     app.refresh_from_db()
     assert app.state == "withdrawn"
+
+
+def test_the_timeline_joins_per_item_reasons_as_one_sentence(client, staff, member, case_of):
+    app = submitted_through_services(member, case_of)
+    ask_correction(app, staff["clerk"], ("invoices", "发票须加盖公章。"), ("licence", "营业执照不清晰。"))
+    entry = AuditEntry.objects.get(action="case.request_correction", target_id=str(app.pk))
+    assert entry.reason == "江津供应商发票及付款凭证：发票须加盖公章；营业执照：营业执照不清晰。"
