@@ -18,11 +18,21 @@ class FormerNameInline(admin.TabularInline):
 
 
 class MembershipInline(admin.TabularInline):
+    """Shown, not edited: memberships change only through the office's requests page and the company page
+    (companies.services), which audit the decision and grant or take away the applicant role with it."""
+
     model = Membership
     fk_name = "company"
     extra = 0
-    raw_id_fields = ("user", "decided_by")
-    readonly_fields = ("requested_at", "decided_at", "decided_by")
+    fields = ("user", "status", "requested_at", "decided_at", "decided_by", "reason", "ended_at", "ended_by")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Company)
