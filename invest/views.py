@@ -11,7 +11,21 @@ from django.views.decorators.http import require_GET
 
 @require_GET
 def home(request):
-    return render(request, "home.html")
+    """The home page leads: what is open now and until when, the items, the latest 公示, and a first step."""
+    from policies.selectors import published_items
+
+    from .home import latest_notices, open_rounds_with_days, visitor_kind
+
+    return render(
+        request,
+        "home.html",
+        {
+            "open_rounds": open_rounds_with_days(),
+            "items": published_items(),
+            "notices": latest_notices(),
+            "visitor": visitor_kind(request.user),
+        },
+    )
 
 
 def database_ok() -> bool:

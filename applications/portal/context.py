@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from invest.roles import has_role
+from invest.roles import ADMIN_ROLES, has_role
 
 from .selectors import DASHBOARD_ROLES, WORKBENCH_ROLES
 
@@ -16,5 +16,7 @@ def portal(request: HttpRequest) -> dict:
             "applicant": bool(user) and has_role(user, "applicant"),
             "workbench": bool(user) and has_role(user, *WORKBENCH_ROLES),
             "dashboard": bool(user) and has_role(user, *DASHBOARD_ROLES),
+            # The Django admin (policies, rounds, registry, calendar): managers, auditors and superusers.
+            "admin": bool(user) and (has_role(user, *ADMIN_ROLES) or bool(getattr(user, "is_superuser", False))),
         }
     }
