@@ -250,7 +250,8 @@ def calculate_and_start(j: Journey, page) -> None:
     j.step(page, "02-calculator-result")
     if "立即申报" not in page.locator("main").inner_text():
         missing("立即申报 next to an eligible result of the calculator (H5)")
-    tab_to(page, re.compile("立即申报.*剧组拍摄消费补贴|立即申报"), "link")
+    assert "180,000.00" in page.locator("#results, main").first.inner_text()
+    tab_to(page, re.compile("^立即申报 JJ-FILM-01"), "link")
     enter_and_load(page)
 
 
@@ -258,6 +259,10 @@ def fill_and_submit(j: Journey, page, company) -> None:
     from applications.models import Application
 
     j.step(page, "02-apply-form")
+    # the facts typed into the calculator arrive in the form
+    assert page.get_by_label(re.compile("^在江津拍摄天数")).input_value() == "32"
+    assert page.get_by_label(re.compile("^在江津消费金额")).input_value().replace(",", "") in ("1200000", "1200000.00")
+    assert page.get_by_label(re.compile("^已取得备案或立项")).input_value() == "true"
     type_into(page, "项目/作品名称", PROJECT)
     press_button(page, re.compile("保存草稿"))
     j.step(page, "02-draft-saved")
