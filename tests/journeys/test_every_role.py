@@ -77,29 +77,38 @@ def test_every_role_from_an_empty_install(new_install, browser):
 # --- 1. office accounts ------------------------------------------------------------------------------------
 
 
-def set_password_from_mail(j: Journey, page, email: str, password: str) -> None:
+def set_password_from_mail(j: Journey, page, email: str, password: str, step: str) -> None:
     """Open the newest link e-mailed to ``email`` and set the password there."""
-    links = mail_links(mail.outbox, email)
-    assert links, f"no e-mail with a link went to {email}: {[m.subject for m in mail.outbox]}"
+    sent = [m for m in mail.outbox if email in m.to and "设置您在" in m.subject]
+    assert sent, f"no password-set e-mail went to {email}: {[(m.to, m.subject) for m in mail.outbox]}"
+    links = [link for link in mail_links(sent, email) if "/accounts/reset/" in link]
+    assert links, f"the password-set e-mail to {email} holds no link: {sent[-1].body}"
     page.goto(links[-1])
     page.wait_for_load_state("networkidle")
+    assert page.locator("h1").first.inner_text() == "设置新密码", page.locator("main").inner_text()[:300]
     page.get_by_label("新密码", exact=True).fill(password)
-    page.get_by_label(re.compile("新密码确认|确认新密码")).fill(password)
-    page.get_by_role("button", name=re.compile("设置密码|修改密码|确认")).first.click()
+    page.get_by_label("新密码确认", exact=True).fill(password)
+    j.step(page, step)
+    page.get_by_role("button", name="设置密码", exact=True).click()
     page.wait_for_load_state("networkidle")
+    assert "密码已设置" in page.locator("main").inner_text(), page.locator("main").inner_text()[:300]
 
 
 def create_staff(j: Journey, page, username: str, name: str, role_label: str, step: str) -> None:
-    page.goto("/office/accounts/new/")
-    if page.locator("form").count() == 0:
-        missing("/office/accounts/new/ (H2: create an office account)")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("姓名").fill(name)
-    page.get_by_label("电子邮箱").fill(f"{username}@jiangjin.example")
-    page.get_by_label(role_label, exact=True).check()
-    j.step(page, f"{step}-form")
-    page.get_by_role("button", name=re.compile("创建账号|创建")).click()
+    page.goto("/office/accounts/")
+    page.get_by_role("link", name="新建账户").click()
     page.wait_for_load_state("networkidle")
+    assert page.locator("h1").first.inner_text() == "新建办公账户"
+    page.get_by_label("用户名", exact=True).fill(username)
+    page.get_by_label("姓名", exact=True).fill(name)
+    page.get_by_label("电子邮箱", exact=True).fill(f"{username}@jiangjin.example")
+    page.get_by_role("checkbox", name=role_label, exact=True).check()
+    assert page.get_by_role("checkbox", name="立即发送设置密码的链接").is_checked()
+    assert page.get_by_text(re.compile("超级用户|superuser", re.I)).count() == 0  # nobody grants superuser here
+    j.step(page, f"{step}-form")
+    page.get_by_role("button", name="创建账户", exact=True).click()
+    page.wait_for_load_state("networkidle")
+    assert f"已创建账户“{username}”" in page.locator("main").inner_text(), page.locator("main").inner_text()[:400]
     j.step(page, f"{step}-created")
 
 
@@ -113,6 +122,7 @@ def office_accounts(j: Journey) -> None:
     response = root.goto("/office/accounts/")
     if response.status == 404:
         missing("/office/accounts/ (H2: office accounts)")
+    assert root.locator("h1").first.inner_text() == "办公账户"
     j.step(root, "01-superuser-accounts")
     create_staff(j, root, "guanli", "周管理", "管理员", "01-manager")
     manager = User.objects.get(username="guanli")
@@ -120,10 +130,12 @@ def office_accounts(j: Journey) -> None:
     assert not manager.is_superuser
 
     page = j.person("manager")
-    set_password_from_mail(j, page, "guanli@jiangjin.example", PASSWORD)
+    set_password_from_mail(j, page, "guanli@jiangjin.example", PASSWORD, "01-manager-password-form")
     j.step(page, "01-manager-password-set")
     login(page, "guanli", PASSWORD)
     j.step(page, "01-manager-home")
+    nav = page.get_by_role("navigation").first
+    assert nav.get_by_role("link", name="管理后台").count() == 1, "the manager's menu has no entry to the admin"
     for username, (label, _key, name) in OFFICE.items():
         create_staff(j, page, username, name, label, f"01-{username}")
     page.goto("/office/accounts/")
@@ -132,7 +144,7 @@ def office_accounts(j: Journey) -> None:
         assert page.get_by_text(username, exact=True).count() >= 1, f"{username} is not listed"
         assert set(User.objects.get(username=username).groups.values_list("name", flat=True)) == {key}
         person = j.person(username)
-        set_password_from_mail(j, person, f"{username}@jiangjin.example", PASSWORD)
+        set_password_from_mail(j, person, f"{username}@jiangjin.example", PASSWORD, f"01-{username}-password")
         login(person, username, PASSWORD)
     j.step(j.person("shouli"), "01-clerk-signed-in")
 
