@@ -71,6 +71,15 @@ TABLE: dict[str, tuple[str, dict]] = {
         others=404,
         **dict.fromkeys(("clerk", "reviewer", "approver", "finance", "auditor"), 403),
     ),
+    # the office's company import page (a checked job without errors: the rejected-rows file is a 404)
+    "companies:import": only(["manager"]),
+    "companies:import_job": only(["manager"]),
+    "companies:import_decide": only(["manager"], method="POST"),
+    "companies:import_rejected": only(["manager"], 404),
+    # inbox: everyone signed in has one; an entry opens only for its recipient
+    "inbox:list": logged_in(OK),
+    "inbox:open": logged_in(404, applicant_a=OK),
+    "inbox:read_all": row("POST", OK, anonymous=LOGIN),
     # investment (managers)
     "investment:pipeline": only(["manager"]),
     "investment:export": only(["manager"]),
@@ -192,6 +201,10 @@ def kwargs_for(name: str, pattern: URLPattern, world) -> dict:
         "companies:registration_decide": {"pk": o["registration"].pk},
         "companies:registration_licence": {"pk": o["registration"].pk},
         "companies:end_membership": {"pk": o["colleague_membership"].pk},
+        "companies:import_job": {"pk": o["import_job"].pk},
+        "companies:import_decide": {"pk": o["import_job"].pk},
+        "companies:import_rejected": {"pk": o["import_job"].pk},
+        "inbox:open": {"pk": o["notification"].pk},
         "companies:detail": {"code": o["company_a"].credit_code},
         "companies:edit": {"code": o["company_a"].credit_code},
         "investment:lead": {"pk": o["lead"].pk},

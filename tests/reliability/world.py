@@ -93,6 +93,19 @@ def build_world() -> World:
     registration.save()
     invitation = InvitationFactory(company=company_a, item=item, round=case.round)
     lead = LeadFactory()
+    from applications.models import Notification
+    from companies.models import ImportJob
+
+    import_job = ImportJob.objects.create(
+        created_by=w.users["manager"],
+        file_name="名录.csv",
+        file_sha256="0" * 64,
+        stored_file="imports/access-matrix.csv",
+        status=ImportJob.Status.CHECKED,
+    )
+    notification = Notification.objects.create(
+        recipient=w.users["applicant_a"], application=case, event="case.submit", subject="【案件】已提交"
+    )
     w.objects.update(
         company_a=company_a,
         company_b=company_b,
@@ -108,5 +121,7 @@ def build_world() -> World:
         registration=registration,
         invitation=invitation,
         lead=lead,
+        import_job=import_job,
+        notification=notification,
     )
     return w
