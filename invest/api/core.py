@@ -307,8 +307,8 @@ MAX_ID = 2**63 - 1
 
 def id_param(value: str, field: str) -> int:
     """A query parameter that names a row by id: digits within the database's integer range, else 400."""
-    value = value.strip()
-    if not value.isascii() or not value.isdigit() or int(value) > MAX_ID:
+    # Exactly what the schema says (invest.api.schema): no blanks around it, no 0.
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_ID:
         raise exceptions.ValidationError({field: [gettext("%(field)s 应为编号（正整数）。") % {"field": field}]})
     return int(value)
 

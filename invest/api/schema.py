@@ -7,13 +7,30 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
-from .core import ErrorSerializer
+from .core import MAX_ID, ErrorSerializer
+
+#: Query parameters that name a row by id (read with invest.api.core.id_param).
+ID_PARAMS = frozenset({"round", "policy"})
 
 
 class AutoSchema(SpectacularAutoSchema):
     """Documents the error responses every operation can give, so clients (and schemathesis) know them, and
     says of each field what the code enforces (issue 14 item 8): a required text may not be blank (DRF trims
     white space and refuses an empty string), a money amount that may not be negative has no minus sign."""
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        for parameter in (operation or {}).get("parameters", []):
+            schema = parameter.get("schema", {})
+            if parameter.get("in") == "query" and schema.get("type") == "integer" and parameter["name"] in ID_PARAMS:
+                # invest.api.core.id_param: ASCII digits naming a row, from 1 to the database's integer range.
+                schema.update({"minimum": 1, "maximum": MAX_ID})
+            if parameter.get("in") == "query" and parameter["name"] == "stage":
+                from applications.workflow import STATE_KEYS
+
+                keys = "|".join(STATE_KEYS)
+                schema["pattern"] = rf"^({keys})(,({keys}))*$"
+        return operation
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
