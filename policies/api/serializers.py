@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from policies.models import Policy, Round, SupportItem
-from policies.variables import BOOLEAN, CHOICE, DATE, NUMBER, VARIABLES
+from policies.variables import BOOLEAN, CHOICE, DATE, NUMBER, TEXT, VARIABLES
 
 
 class RoundSerializer(serializers.ModelSerializer):
@@ -120,7 +120,8 @@ def facts_schema() -> dict:
         elif variable.type == DATE:
             schema["pattern"] = DATE_TEXT
         if variable.choices:
-            schema["enum"] = [value for value, _label in variable.choices]
+            # OpenAPI 3.0: with an enum, null is allowed only when listed (nullable alone is not enough).
+            schema["enum"] = [value for value, _label in variable.choices] + [None]
         schema["nullable"] = True
         schema["description"] = f"{variable.label}" + (f" ({variable.unit})" if variable.unit else "")
         properties[key] = schema
@@ -145,7 +146,7 @@ class FactsField(serializers.JSONField):
             raise serializers.ValidationError(
                 [
                     _("“%(label)s”的值类型不对：%(kind)s。")
-                    % {"label": VARIABLES[key].label, "kind": _KIND_TEXT[VARIABLES[key].type]}
+                    % {"label": VARIABLES[key].label, "kind": _KIND_TEXT.get(VARIABLES[key].type, _KIND_TEXT[TEXT])}
                     for key in wrong
                 ]
             )
@@ -157,6 +158,7 @@ _KIND_TEXT = {
     BOOLEAN: _("请填写 true 或 false"),
     DATE: _("请按 YYYY-MM-DD 填写日期"),
     CHOICE: _("请从可选值中选择"),
+    TEXT: _("请填写文字"),
 }
 
 

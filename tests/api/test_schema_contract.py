@@ -67,3 +67,17 @@ def test_an_id_parameter_outside_the_schema_is_400(api, catalogue, policy):
 def test_the_stage_filter_takes_exactly_the_documented_keys(applicant_api, stage, status):
     response = applicant_api.get(f"/api/v1/applications/?stage={stage}")
     assert response.status_code == status
+
+
+@pytest.mark.parametrize("facts", [{"tax_district": {}}, {"registration_district": 5}])
+def test_a_text_fact_of_another_type_is_400_not_500(api, catalogue, facts):
+    """Found by schemathesis: the message table had no entry for text facts."""
+    response = api.post("/api/v1/calculator/", {"item": "JJ-FILM-03", "facts": facts}, format="json")
+    assert response.status_code == 400 and list(response.json()["fields"]) == ["facts"]
+
+
+def test_a_choice_fact_may_be_null_as_the_schema_says(api, catalogue, schema):
+    award = schema["components"]["schemas"]["CalculatorRequestRequest"]["properties"]["facts"]["properties"]
+    assert None in award["award_level"]["enum"]
+    response = api.post("/api/v1/calculator/", {"item": "JJ-FILM-03", "facts": {"award_level": None}}, format="json")
+    assert response.status_code == 200
