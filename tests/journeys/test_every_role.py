@@ -185,8 +185,7 @@ def company_onboarding(j: Journey):
     page = j.person("company")
     page.goto("/")
     j.step(page, "02-home-visitor")
-    tab_to(page, re.compile("注册"), "link")
-    enter_and_load(page)
+    follow(page, "注册")
     assert "/accounts/register/" in page.url
     type_into(page, "用户名", "baisha")
     type_into(page, "电子邮箱", "baisha@example.com")
@@ -233,7 +232,8 @@ def company_onboarding(j: Journey):
     company = Company.objects.get(credit_code=CODE)
     assert company.name == COMPANY and company.registration_district == "江津区"
 
-    page.goto("/inbox/")
+    page.reload()  # the company's page as it is after the confirmation: the header counts the new entry
+    follow(page, re.compile(r"^通知\s*（未读通知 \d+ 条）"))
     j.step(page, "02-company-inbox-confirmed")
     assert f"“{COMPANY}”已登记，您已是该企业的成员" in page.locator("main").inner_text()
     return company
@@ -251,8 +251,14 @@ def company_applies(j: Journey, company) -> int:
     return case.pk
 
 
+def follow(page, name) -> None:
+    """Keyboard only: Tab to the link named ``name`` and press Enter."""
+    tab_to(page, name, "link")
+    enter_and_load(page)
+
+
 def calculate_and_start(j: Journey, page) -> None:
-    page.goto("/policies/")
+    follow(page, "政策计算器")
     j.step(page, "02-calculator")
     assert "政策计算器" in page.locator("h1").inner_text()
     choose(page, "已取得备案或立项", "是")
@@ -313,7 +319,10 @@ def ask_and_answer_corrections(j: Journey, page, case) -> None:
     assert notes == {"invoices": INVOICE_REASON, "audit_report": AUDIT_REASON}, notes
     j.step(clerk, "02-clerk-correction-requested")
 
-    page.goto(f"/my/cases/{case.pk}/")
+    page.reload()
+    follow(page, "我的申报")
+    j.step(page, "02-company-my-cases")
+    follow(page, case.case_number)
     j.step(page, "02-company-correction")
     notice = page.locator("section", has=page.get_by_role("heading", name="补正通知")).last
     listed = notice.inner_text()
