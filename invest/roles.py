@@ -35,6 +35,14 @@ ROLE_MODEL_PERMISSIONS = {
 }
 # Roles whose users may sign in to the admin site (Django's is_staff).
 ADMIN_ROLES = frozenset(ROLE_MODEL_PERMISSIONS)
+# Roles of office (staff) accounts, which a manager grants on the accounts page; `applicant` follows from a
+# confirmed company membership instead (companies.services).
+OFFICE_ROLES = tuple(key for key in ROLE_KEYS if key != "applicant")
+
+
+def admin_access(user, roles) -> bool:
+    """Whether a user with these role keys may sign in to the admin (is_staff): superusers and ADMIN_ROLES."""
+    return bool(user.is_superuser or set(roles) & ADMIN_ROLES)
 
 
 def ensure_groups() -> None:

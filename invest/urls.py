@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .accounts import urls as account_urls
 from .api import urls as api_urls
 
 urlpatterns = [
@@ -12,6 +13,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("companies.account_urls")),
+    path("accounts/", include(account_urls.password_urlpatterns)),
+    path("office/accounts/", include("invest.accounts.urls")),
     path("admin/", admin.site.urls),
     path("companies/", include("companies.urls")),
     path("investment/", include("companies.investment.urls")),
