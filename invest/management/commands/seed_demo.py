@@ -3,7 +3,8 @@
 The demo company, its applicant and the membership are made the way a real film company gets in: the
 applicant registers on the register page's form, registers the company with a business licence
 (companies.services.register_company), and the demo manager confirms it (decide_registration), which
-creates the company and the confirmed membership and grants the applicant role. The registry facts a
+creates the company and the confirmed membership and grants the applicant role. The office accounts
+are made through the office's account service (invest.accounts.services). The registry facts a
 licence does not carry (capital, founding date, park) come in through the manager's import service, and
 the bank details through the member's profile edit, as on the pages.
 """
@@ -14,7 +15,6 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
@@ -24,7 +24,7 @@ from companies import services as companies
 from companies.forms import RegistrationForm
 from companies.models import Company, CompanyRegistration, Membership
 from companies.uscc import make_code
-from invest.roles import ADMIN_ROLES, ensure_groups
+from invest.roles import ensure_groups
 
 DEMO_PASSWORD = "jiangjin-demo"
 OFFICE_USERS = [
@@ -35,6 +35,8 @@ OFFICE_USERS = [
     ("finance", "finance", "财务"),
     ("manager", "manager", "管理员"),
 ]
+# The manager first: it creates the others, as on the office's account pages.
+OFFICE_USERS_IN_ORDER = sorted(OFFICE_USERS, key=lambda u: u[1] != "manager")
 APPLICANT = ("applicant", "白沙影业演示账号", "applicant@example.com")
 DEMO_USERS = [(APPLICANT[0], "applicant", APPLICANT[1]), *OFFICE_USERS]
 DEMO_COMPANY_CODE = make_code("91500116MA5U000D1")
@@ -93,23 +95,26 @@ class Command(BaseCommand):
         )
 
     def office_accounts(self):
-        # TODO(issue 15 part 2): through invest.accounts.services.create_office_account once it exists.
+        """The superuser (the one shell step of a real install), then the office accounts the way the office's
+        account pages make them (invest.accounts.services): the superuser creates the manager, the manager
+        the other staff. The demo password replaces the password-set link a real colleague would get."""
+        from invest.accounts.services import create_office_account
+
         User = get_user_model()
-        for username, role, first_name in OFFICE_USERS:
-            user, created = User.objects.get_or_create(username=username, defaults={"first_name": first_name})
-            if created:
+        admin = User.objects.filter(username="admin").first()
+        if admin is None:
+            admin = User.objects.create_superuser("admin", email="", password=DEMO_PASSWORD, first_name="系统管理员")
+        actor = admin
+        for username, role, full_name in OFFICE_USERS_IN_ORDER:
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = create_office_account(
+                    actor, username=username, full_name=full_name, email=f"{username}@demo.example.com", roles=[role]
+                )
                 user.set_password(DEMO_PASSWORD)
-                user.save()
-            user.groups.add(Group.objects.get(name=role))
-            if role in ADMIN_ROLES and not user.is_staff:
-                user.is_staff = True
-                user.save(update_fields=["is_staff"])
-        admin, created = User.objects.get_or_create(
-            username="admin", defaults={"is_staff": True, "is_superuser": True, "first_name": "系统管理员"}
-        )
-        if created:
-            admin.set_password(DEMO_PASSWORD)
-            admin.save()
+                user.save(update_fields=["password"])
+            if role == "manager":
+                actor = user
         return User.objects.get(username="manager")
 
     def applicant_account(self):
