@@ -22,7 +22,7 @@ class RegistrationForm(UserCreationForm):
     def clean_email(self):
         email = self.cleaned_data["email"].strip()
         if get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("该电子邮箱已注册。如忘记密码，请联系管理员。"))
+            raise forms.ValidationError(_("该电子邮箱已注册。如忘记密码，请在登录页点“忘记密码？”找回。"))
         return email
 
 

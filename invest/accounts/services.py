@@ -24,7 +24,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from invest.audit import audit
-from invest.roles import OFFICE_ROLES, ROLE_KEYS, admin_access, has_role, role_label
+from invest.roles import OFFICE_ROLES, ROLE_KEYS, admin_access, ensure_groups, has_role, role_label
 
 User = get_user_model()
 
@@ -101,9 +101,9 @@ def _check_email(email: str, user=None) -> str:
 
 def _apply_roles(user, roles: list[str]) -> None:
     groups = {g.name: g for g in Group.objects.filter(name__in=ROLE_KEYS)}
-    missing = [r for r in roles if r not in groups]
-    for key in missing:  # a new install that has not run setup_roles yet
-        groups[key], _created = Group.objects.get_or_create(name=key)
+    if any(r not in groups for r in roles):  # a new install that has not run setup_roles yet
+        ensure_groups()
+        groups = {g.name: g for g in Group.objects.filter(name__in=ROLE_KEYS)}
     user.groups.remove(*[groups[k] for k in OFFICE_ROLES if k in groups and k not in roles])
     user.groups.add(*[groups[k] for k in roles])
     user._role_keys = None
