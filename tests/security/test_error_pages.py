@@ -123,8 +123,8 @@ def test_during_a_database_outage_the_api_answers_503_json(quiet_client, monkeyp
 
 
 def test_403_page_says_why_and_what_to_do_in_the_site_layout(quiet_client):
-    quiet_client.force_login(UserFactory())  # signed in, but no role
-    response = quiet_client.get("/my/cases/")
+    quiet_client.force_login(UserFactory())  # signed in, but no office role
+    response = quiet_client.get("/workbench/")
     assert response.status_code == 403
     text = response.content.decode()
     assert "您没有权限访问此页面" in text and "您没有访问此页面的权限。" in text
