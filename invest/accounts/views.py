@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from invest.models import AuditEntry
@@ -27,6 +28,38 @@ from .forms import AccountFilterForm, AccountForm, NewAccountForm, ResetRequestF
 
 User = get_user_model()
 PAGE_SIZE = 25
+
+
+ACTIONS = {
+    "account.created": gettext_lazy("创建账户"),
+    "account.updated": gettext_lazy("修改姓名或电子邮箱"),
+    "account.roles_changed": gettext_lazy("调整角色"),
+    "account.deactivated": gettext_lazy("停用账户"),
+    "account.reactivated": gettext_lazy("重新启用账户"),
+    "account.password_link_sent": gettext_lazy("发送设置密码的链接"),
+}
+FIELDS = {
+    "username": gettext_lazy("用户名"),
+    "full_name": gettext_lazy("姓名"),
+    "email": gettext_lazy("电子邮箱"),
+    "roles": gettext_lazy("角色"),
+    "is_active": gettext_lazy("在用"),
+    "is_staff": gettext_lazy("可登录管理后台"),
+}
+
+
+def _describe(values) -> str:
+    """An audit snapshot as a person reads it: 角色：受理员、初审员；在用：是."""
+    if not isinstance(values, dict):
+        return ""
+    parts = []
+    for key, value in values.items():
+        if key == "roles":
+            value = "、".join(role_label(r) for r in value) or "—"
+        elif isinstance(value, bool):
+            value = _("是") if value else _("否")
+        parts.append(f"{FIELDS.get(key, key)}：{value or '—'}")
+    return "；".join(parts)
 
 
 def _manager_only(request: HttpRequest) -> None:
@@ -135,13 +168,19 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("已保存“%(username)s”的修改。") % {"username": account.username})
                 return redirect("accounts:detail", pk=account.pk)
-    history = (
-        AuditEntry.objects.filter(
+    history = [
+        {
+            "entry": e,
+            "what": str(ACTIONS.get(e.action, e.action)),
+            "before": _describe(e.before),
+            "after": _describe(e.after),
+        }
+        for e in AuditEntry.objects.filter(
             target_type=account._meta.label_lower, target_id=str(account.pk), action__startswith="account."
         )
         .select_related("actor")
         .order_by("-at", "-id")[:50]
-    )
+    ]
     return render(
         request,
         "accounts/detail.html",
