@@ -228,3 +228,14 @@ def test_seed_style_service_call_creates_an_account(superuser):
         "account.roles_changed",
         "account.deactivated",
     ]
+
+
+def test_the_pages_read_in_english_on_english_pages(client, manager):
+    _login(client, manager)
+    client.cookies["django_language"] = "en"
+    page = client.get("/office/accounts/new/").content.decode()
+    for text in ("New office account", "Full name", "Acceptance clerk", "Manager", "Create account"):
+        assert text in page
+    assert "新建办公账户" not in page and "受理员" not in page
+    listing = client.get("/office/accounts/").content.decode()
+    assert "Office accounts" in listing and "办公账户" not in listing
