@@ -47,6 +47,8 @@ if IS_PRODUCTION:
     check_production_settings(SECRET_KEY, ALLOWED_HOSTS, DEBUG)
 
 INSTALLED_APPS = [
+    # Before the admin: English texts beside the Chinese policy data (policies/translation.py).
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -155,6 +157,13 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Policy data (item names, conditions, titles) in English beside the Chinese: django-modeltranslation. Chinese is
+# the default and the fallback: an English page shows the Chinese text wherever no English has been entered.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "zh-hans"
+MODELTRANSLATION_LANGUAGES = ("zh-hans", "en")
+MODELTRANSLATION_FALLBACK_LANGUAGES = {"default": ("zh-hans",)}
+# A text given without a language (imports, factories, code) is the Chinese one.
+MODELTRANSLATION_AUTO_POPULATE = "default"
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from invest.audit import audit
 
@@ -22,7 +23,7 @@ class RoundInline(admin.TabularInline):
 
 
 @admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
+class PolicyAdmin(TranslationAdmin):
     list_display = ("title", "issuing_body", "document_number", "effective_from", "effective_to", "status")
     list_filter = ("status",)
     search_fields = ("title", "document_number")
@@ -35,7 +36,7 @@ class RoundAdmin(admin.ModelAdmin):
     list_filter = ("year", "policy")
 
 
-class CriterionInline(admin.TabularInline):
+class CriterionInline(TranslationTabularInline):
     model = Criterion
     extra = 0
     fields = ("order", "label", "expression", "failure_message", "success_message")
@@ -46,7 +47,7 @@ def _variable_help() -> str:
 
 
 @admin.register(SupportItem)
-class SupportItemAdmin(admin.ModelAdmin):
+class SupportItemAdmin(TranslationAdmin):
     list_display = (
         "code",
         "name",

@@ -322,3 +322,17 @@ ITEMS = [
         ],
     },
 ]
+
+# English texts shown on English pages (django-modeltranslation `<field>_en`); managers edit them in the admin.
+POLICY_TITLE_EN = "Jiangjin District Film Industry Development Support Measures (Trial)"
+ITEM_NAMES_EN = {
+    "JJ-FILM-01": "Production spending subsidy for crews shooting in Jiangjin",
+    "JJ-FILM-02": "Relocation reward",
+    "JJ-FILM-03": "Office rent subsidy",
+    "JJ-FILM-04": "Business contribution reward",
+    "JJ-FILM-05": "Box office reward",
+    "JJ-FILM-06": "Broadcast reward",
+    "JJ-FILM-07": "Award reward",
+    "JJ-FILM-08": "Investment grant for film bases and prop stores",
+    "JJ-FILM-09": "Loan interest subsidy",
+}

@@ -18,7 +18,21 @@ from django.utils.translation import pgettext_lazy
 money = {"max_digits": 16, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
 
 
-class Policy(models.Model):
+class ChineseColumnSave(models.Model):
+    """The original column of a text with an English translation (policies/translation.py) keeps the Chinese:
+    modeltranslation writes the active language's text into it, so saves run with Chinese active."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        from django.utils import translation
+
+        with translation.override(settings.MODELTRANSLATION_DEFAULT_LANGUAGE):
+            super().save(*args, **kwargs)
+
+
+class Policy(ChineseColumnSave):
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")
         PUBLISHED = "published", _("已发布")
@@ -85,7 +99,7 @@ class Round(models.Model):
         return self.opens_at <= at < self.closes_at
 
 
-class SupportItem(models.Model):
+class SupportItem(ChineseColumnSave):
     class Applicants(models.TextChoices):
         JIANGJIN = "jiangjin", _("在江津区注册的企业")
         ANYWHERE = "anywhere", _("各地影视制作企业")
@@ -147,7 +161,7 @@ class SupportItem(models.Model):
             raise ValidationError(errors)
 
 
-class Criterion(models.Model):
+class Criterion(ChineseColumnSave):
     """One eligibility condition: shown to the applicant with its values whether it passed or not."""
 
     item = models.ForeignKey(

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import rule_engine
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .expressions import compile_rule, symbols
@@ -379,8 +379,11 @@ def seed_catalogue() -> dict[str, int]:
     from .models import Criterion, Policy, Round, SupportItem
 
     created = {"policies": 0, "items": 0, "rounds": 0}
-    with transaction.atomic():
-        policy, new = Policy.objects.get_or_create(title=catalogue.POLICY["title"], defaults=catalogue.POLICY)
+    # The catalogue's texts are Chinese, whatever language is active (they are the canonical zh-hans texts).
+    with transaction.atomic(), translation.override("zh-hans"):
+        policy, new = Policy.objects.get_or_create(
+            title=catalogue.POLICY["title"], defaults={**catalogue.POLICY, "title_en": catalogue.POLICY_TITLE_EN}
+        )
         created["policies"] += new
         _round, new = Round.objects.get_or_create(
             policy=policy, name=catalogue.ROUND_2026["name"], defaults=catalogue.ROUND_2026
@@ -390,6 +393,7 @@ def seed_catalogue() -> dict[str, int]:
             if SupportItem.objects.filter(code=spec["code"]).exists():
                 continue
             fields = {k: v for k, v in spec.items() if k != "criteria"}
+            fields["name_en"] = catalogue.ITEM_NAMES_EN.get(spec["code"])
             item = SupportItem(policy=policy, sort_order=order, **fields)
             item.full_clean()
             item.save()

@@ -89,9 +89,20 @@ def _change_form(item, criteria_rows):
                 prefix + "expression": expression,
                 prefix + "failure_message": criterion.failure_message,
                 prefix + "success_message": criterion.success_message,
+                prefix + "label_en": criterion.label_en or "",
+                prefix + "failure_message_en": criterion.failure_message_en or "",
+                prefix + "success_message_en": criterion.success_message_en or "",
             }
         )
+    # The admin shows each text in Chinese and English (django-modeltranslation: <field>_zh_hans, <field>_en).
+    for key in [k for k in data if k.rsplit("-", 1)[-1] in TRANSLATED]:
+        data[f"{key}_zh_hans"] = data[key]
+    for field in ("name", "description", "amount_explanation", "cap_note"):
+        data[f"{field}_en"] = getattr(item, f"{field}_en") or ""
     return data
+
+
+TRANSLATED = {"name", "description", "amount_explanation", "cap_note", "label", "failure_message", "success_message"}
 
 
 @pytest.fixture
