@@ -14,6 +14,7 @@ from applications import workflow
 from applications.models import CorrectionItem, ExpertAssignment
 from invest.formats import yuan
 from invest.widgets import HtmlDateInput
+from policies.texts import spec_label
 from policies.variables import VARIABLES, validate_number
 
 FEN = Decimal("0.01")
@@ -89,7 +90,7 @@ YES_NO = (("", _("请选择")), ("true", _("是")), ("false", _("否")))
 
 def _field_for(spec: dict[str, Any]) -> forms.Field:
     key, kind = spec["key"], spec.get("type", "text")
-    label = spec.get("label") or (VARIABLES[key].label if key in VARIABLES else key)
+    label = spec_label(spec) or (VARIABLES[key].label if key in VARIABLES else key)
     unit = spec.get("unit") or ""
     required = bool(spec.get("required"))
     if kind == "number":

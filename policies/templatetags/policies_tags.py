@@ -11,3 +11,11 @@ def money(value) -> str:
     if value in (None, ""):
         return ""
     return f"{Decimal(value):,.2f}"
+
+
+@register.filter
+def spec_label(spec) -> str:
+    """A material's or form field's label in the active language (policies.texts.spec_label)."""
+    from policies.texts import spec_label as label
+
+    return label(spec) if isinstance(spec, dict) else ""

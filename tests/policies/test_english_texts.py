@@ -85,3 +85,22 @@ def test_managers_enter_the_english_texts_in_the_admin(client, catalogue):
     policy = Policy.objects.get()
     content = client.get(reverse("admin:policies_policy_change", args=[policy.pk])).content.decode()
     assert 'name="title_en"' in content
+
+
+def test_material_and_form_field_labels_have_an_english_text_beside_the_chinese(client, catalogue, round_2026):
+    from applications.portal.forms import ApplicationForm
+
+    item = SupportItem.objects.get(code="JJ-FILM-01")
+    item.materials[1]["label_en"] = "Filing or project approval"
+    item.form_fields[2]["label_en"] = "Spending in Jiangjin"
+    item.save()
+    _english(client)
+    content = client.get(reverse("policies:item", args=["JJ-FILM-01"])).content.decode()
+    assert "Filing or project approval" in content
+    assert "拍摄计划及拍摄地点清单" in content  # no English entered: the Chinese
+    with translation.override("en"):
+        form = ApplicationForm(item=item)
+        assert form.fields["local_spend"].label == "Spending in Jiangjin"
+        assert form.fields["has_filing"].label == "已取得备案或立项"
+    with translation.override("zh-hans"):
+        assert ApplicationForm(item=item).fields["local_spend"].label == "在江津消费金额"
