@@ -36,7 +36,6 @@ from .support import (
     licence_pdf,
     login,
     mail_links,
-    missing,
     pdf_bytes,
     pdf_text,
     tab_to,
@@ -120,8 +119,7 @@ def office_accounts(j: Journey) -> None:
     login(root, SUPERUSER, SUPERUSER_PASSWORD)
     j.step(root, "01-superuser-home")
     response = root.goto("/office/accounts/")
-    if response.status == 404:
-        missing("/office/accounts/ (H2: office accounts)")
+    assert response.status == 200, f"/office/accounts/ answers {response.status}"
     assert root.locator("h1").first.inner_text() == "办公账户"
     j.step(root, "01-superuser-accounts")
     create_staff(j, root, "guanli", "周管理", "管理员", "01-manager")
@@ -265,9 +263,7 @@ def calculate_and_start(j: Journey, page) -> None:
     type_into(page, "在江津拍摄天数", "32")
     type_into(page, "在江津消费金额", "1200000")
     press_button(page, "开始测算")
-    j.step(page, "02-calculator-result")
-    if "立即申报" not in page.locator("main").inner_text():
-        missing("立即申报 next to an eligible result of the calculator (H5)")
+    j.step(page, "02-calculator-result", axe=True)  # same address, now with the results
     assert "180,000.00" in page.locator("#results, main").first.inner_text()
     tab_to(page, re.compile("^立即申报 JJ-FILM-01"), "link")
     enter_and_load(page)
@@ -307,8 +303,6 @@ def ask_and_answer_corrections(j: Journey, page, case) -> None:
     form = clerk.locator("form[action$='/act/request_correction']")
     form.get_by_role("checkbox", name="江津供应商发票及付款凭证", exact=True).check()
     form.get_by_role("checkbox", name="专项审计报告", exact=True).check()
-    if form.get_by_label("“江津供应商发票及付款凭证”的补正要求").count() == 0:
-        missing("a reason per correction item (H4: per-item correction reasons)")
     form.get_by_label("“江津供应商发票及付款凭证”的补正要求").fill(INVOICE_REASON)
     form.get_by_label("“专项审计报告”的补正要求").fill(AUDIT_REASON)
     said = confirm_action(j, clerk, form, "通知补正", step="02-clerk-correction")
@@ -336,10 +330,12 @@ def ask_and_answer_corrections(j: Journey, page, case) -> None:
     case.refresh_from_db()
     assert case.state == "submitted"
     j.step(page, "02-company-resubmitted")
-    stepper = page.locator(".stepper, [aria-label*='进度'], ol.progress").first
-    if stepper.count() == 0:
-        missing("the progress stepper on the applicant's case page (H4)")
-    assert "提交" in stepper.inner_text() and "受理" in stepper.inner_text()
+    # the stepper: back at 提交 (now waiting for acceptance), the correction detour shown as done, what comes next
+    stepper = page.locator("ol.stepper")
+    assert stepper.count() == 1, "no progress stepper on the applicant's case page"
+    assert stepper.locator("li[aria-current=step]").inner_text().split()[-2:] == ["提交", "当前"]
+    assert "已完成" in stepper.locator("li.step-detour", has_text="补正").inner_text()
+    assert "下一步：等待受理员受理" in page.locator(".progress-panel").inner_text()
 
 
 def open_chooser(page, files: list[dict]) -> None:
@@ -566,6 +562,9 @@ def company_final_view(j: Journey, pk: int) -> None:
     j.step(page, "04-company-case-archived")
     text = page.locator("main").inner_text()
     assert f"{case.disbursed_amount:,.2f}" in text, "the company's final view shows the amount paid"
+    stepper = page.locator("ol.stepper").inner_text()
+    for name in ("提交", "补正", "受理", "初审", "专家评审", "审定", "公示", "异议核查", "批准", "拨付", "归档"):
+        assert name in stepper, f"the stepper does not show {name} (with the detours taken): {stepper}"
 
     notice = download(page, "受理通知书")
     assert notice.startswith(b"%PDF") and COMPANY in pdf_text(notice)
@@ -580,7 +579,7 @@ def company_final_view(j: Journey, pk: int) -> None:
     assert COMPANY in visitor.locator("main").inner_text()
 
     page.goto("/inbox/")
-    j.step(page, "04-company-inbox")
+    j.step(page, "04-company-inbox", axe=True)
     inbox = page.locator("main").inner_text()
     told = set(
         Notification.objects.filter(recipient__username="baisha", application=case).values_list("event", flat=True)
