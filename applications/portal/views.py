@@ -630,7 +630,6 @@ def material_preview(request: HttpRequest, pk: int) -> HttpResponse:
     Rendered on the server (poppler's pdftoppm, with a time limit) so the preview shows the same in every
     browser, including those without a PDF viewer, and no uploaded PDF runs in the reviewer's browser.
     """
-    import subprocess
 
     item = get_object_or_404(Material.objects.select_related("application"), pk=pk)
     if not may_view(request.user, item.application):
@@ -643,37 +642,11 @@ def material_preview(request: HttpRequest, pk: int) -> HttpResponse:
         page = max(1, min(int(request.GET.get("page", "1")), 500))
     except ValueError:
         page = 1
-    import tempfile
-    from pathlib import Path
+    from invest.previews import pdf_page_png
 
-    with tempfile.TemporaryDirectory(prefix="preview-") as tmp:
-        source = Path(tmp) / "in.pdf"
-        with item.file.open("rb") as handle:
-            source.write_bytes(handle.read())
-        try:
-            subprocess.run(
-                [
-                    "pdftoppm",
-                    "-png",
-                    "-r",
-                    "80",
-                    "-f",
-                    str(page),
-                    "-l",
-                    str(page),
-                    "-singlefile",
-                    str(source),
-                    str(Path(tmp) / "page"),
-                ],
-                capture_output=True,
-                timeout=20,
-                check=True,
-            )
-            png = (Path(tmp) / "page.png").read_bytes()
-        except (subprocess.SubprocessError, OSError):
-            return HttpResponse(
-                _("无法生成预览，请下载原文件查看。"), status=422, content_type="text/plain; charset=utf-8"
-            )
+    png = pdf_page_png(item.file, page=page)
+    if png is None:
+        return HttpResponse(_("无法生成预览，请下载原文件查看。"), status=422, content_type="text/plain; charset=utf-8")
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"

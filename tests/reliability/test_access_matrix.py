@@ -76,6 +76,16 @@ TABLE: dict[str, tuple[str, dict]] = {
     "companies:import_job": only(["manager"]),
     "companies:import_decide": only(["manager"], method="POST"),
     "companies:import_rejected": only(["manager"], 404),
+    # office accounts (managers; the superuser too, tests/accounts) and the public password pages
+    "accounts:list": only(["manager"]),
+    "accounts:new": only(["manager"]),
+    "accounts:detail": only(["manager"]),
+    "accounts:active": only(["manager"], method="POST"),
+    "accounts:send_link": only(["manager"], method="POST"),
+    "password_reset": everyone(),
+    "password_reset_done": everyone(),
+    "password_reset_confirm": everyone(),  # a bad link: the page says so
+    "password_reset_complete": everyone(),
     # inbox: everyone signed in has one; an entry opens only for its recipient
     "inbox:list": logged_in(OK),
     "inbox:open": logged_in(404, applicant_a=OK),
@@ -205,6 +215,10 @@ def kwargs_for(name: str, pattern: URLPattern, world) -> dict:
         "companies:import_decide": {"pk": o["import_job"].pk},
         "companies:import_rejected": {"pk": o["import_job"].pk},
         "inbox:open": {"pk": o["notification"].pk},
+        "accounts:detail": {"pk": world.users["clerk"].pk},
+        "accounts:active": {"pk": world.users["clerk"].pk},
+        "accounts:send_link": {"pk": world.users["clerk"].pk},
+        "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
         "companies:detail": {"code": o["company_a"].credit_code},
         "companies:edit": {"code": o["company_a"].credit_code},
         "investment:lead": {"pk": o["lead"].pk},
