@@ -339,10 +339,15 @@ def ask_and_answer_corrections(j: Journey, page, case) -> None:
 
 
 def open_chooser(page, files: list[dict]) -> None:
-    """Space on the focused file field opens the file chooser (Enter, if the first press was lost)."""
+    """Space on the focused file field opens the file chooser (Enter, if the first press was lost).
+
+    The person's window comes to the front first: Chromium opens no file chooser for a page in a background
+    window, and each person of the journey has a window of their own (seen once in a full PostgreSQL run).
+    """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    for key in ("Space", "Enter"):
+    for key in ("Space", "Enter", "Space"):
+        page.bring_to_front()
         try:
             with page.expect_file_chooser(timeout=5000) as chooser:
                 page.keyboard.press(key)
