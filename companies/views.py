@@ -3,19 +3,19 @@ the office's page of pending registrations and membership requests, company prof
 
 from __future__ import annotations
 
-import mimetypes
-
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
+
+from invest.previews import page_preview_response, stored_file_response
 
 from . import selectors, services, uscc
 from .forms import CompanyProfileForm, CompanyRegistrationForm, DecisionForm, JoinCompanyForm, RegistrationForm
@@ -174,10 +174,6 @@ def registration_decide(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-LICENCE_PREVIEW_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
-LICENCE_CSP = "sandbox; default-src 'none'; img-src 'self'; object-src 'self'"
-
-
 @never_cache
 @xframe_options_sameorigin
 @login_required
@@ -186,29 +182,10 @@ def registration_licence(request: HttpRequest, pk: int) -> HttpResponse:
     """The business licence of a registration, to its requester and the office only (sandboxed like materials)."""
     reg = _registration_for(request, pk)
     if request.GET.get("preview") == "1" and reg.licence_kind == "pdf":
-        from invest.previews import pdf_page_png
-
-        png = pdf_page_png(reg.licence)
-        if png is None:
-            return HttpResponse(
-                _("无法生成预览，请下载原文件查看。"), status=422, content_type="text/plain; charset=utf-8"
-            )
-        response = HttpResponse(png, content_type="image/png")
-        response["Cache-Control"] = "private, no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
-    inline = request.GET.get("inline") == "1" and reg.licence_kind in LICENCE_PREVIEW_TYPES
-    content_type = LICENCE_PREVIEW_TYPES.get(reg.licence_kind) or mimetypes.guess_type(reg.licence_name)[0]
-    response = FileResponse(
-        reg.licence.open("rb"),
-        content_type=content_type or "application/octet-stream",
-        as_attachment=not inline,
-        filename=reg.licence_name,
+        return page_preview_response(reg.licence)
+    return stored_file_response(
+        reg.licence, kind=reg.licence_kind, name=reg.licence_name, inline=request.GET.get("inline") == "1"
     )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = LICENCE_CSP
-    return response
 
 
 def _visible_company(request: HttpRequest, code: str) -> Company:

@@ -8,7 +8,6 @@ comes from allowed_transitions, i.e. from the one workflow table.
 
 from __future__ import annotations
 
-import mimetypes
 from decimal import Decimal
 from functools import wraps
 from typing import Any
@@ -19,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -37,6 +36,7 @@ from applications.services import TransitionRefused
 from applications.workdays import WorkingCalendar, today
 from companies.models import Company
 from invest.formats import yuan
+from invest.previews import page_preview_response, stored_file_response
 from invest.roles import has_role, user_roles
 from policies.models import Invitation, Round, SupportItem
 from policies.services import company_facts, display_value, evaluate_item
@@ -592,10 +592,6 @@ def case_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 # materials (both sides)
 # --------------------------------------------------------------------------------------------------------
 
-PREVIEW_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
-MATERIAL_CSP = "sandbox; default-src 'none'; img-src 'self'; object-src 'self'"
-
-
 @never_cache
 @xframe_options_sameorigin
 @login_required
@@ -605,20 +601,9 @@ def material(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(Material.objects.select_related("application"), pk=pk)
     if not may_view(request.user, item.application):
         raise Http404
-    inline = request.GET.get("inline") == "1" and item.kind in PREVIEW_TYPES
-    content_type = PREVIEW_TYPES.get(item.kind) or mimetypes.guess_type(item.original_name)[0]
-    response = FileResponse(
-        item.file.open("rb"),
-        content_type=content_type or "application/octet-stream",
-        as_attachment=not inline,
-        filename=item.original_name,
+    return stored_file_response(
+        item.file, kind=item.kind, name=item.original_name, inline=request.GET.get("inline") == "1"
     )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    # Whatever got past the upload checks runs nowhere: a sandboxed document has no scripts, no forms, no
-    # plug-in navigation and a unique origin (no cookies, no access to the site), whether opened inline or not.
-    response["Content-Security-Policy"] = MATERIAL_CSP
-    return response
 
 
 @never_cache
@@ -642,15 +627,7 @@ def material_preview(request: HttpRequest, pk: int) -> HttpResponse:
         page = max(1, min(int(request.GET.get("page", "1")), 500))
     except ValueError:
         page = 1
-    from invest.previews import pdf_page_png
-
-    png = pdf_page_png(item.file, page=page)
-    if png is None:
-        return HttpResponse(_("无法生成预览，请下载原文件查看。"), status=422, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(png, content_type="image/png")
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return page_preview_response(item.file, page=page)
 
 
 # --------------------------------------------------------------------------------------------------------
