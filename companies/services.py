@@ -191,17 +191,24 @@ def request_membership(user, raw_code: str) -> Membership:
     return membership
 
 
+def _locked_for(membership: Membership, actor, may, status: str, code: str) -> Membership:
+    """The membership row, locked, when ``may(actor, row)`` allows the step. A row no longer in ``status`` was
+    handled by someone else meanwhile (a validation error with ``code``); otherwise a refusal is a 403."""
+    locked = Membership.objects.select_for_update().select_related("company", "user").get(pk=membership.pk)
+    allowed, why = may(actor, locked)
+    if not allowed:
+        if locked.status != status:
+            raise ValidationError(why, code=code)
+        raise PermissionDenied(why)
+    return locked
+
+
 def decide_membership(membership: Membership, actor, *, confirm: bool, reason: str = "") -> Membership:
     """The office or the company's first member confirms or refuses a pending request (a reason is required to
     refuse). The row is locked so that two people cannot both decide; confirming grants the applicant role."""
     reason = (reason or "").strip()
     with transaction.atomic():
-        locked = Membership.objects.select_for_update().select_related("company", "user").get(pk=membership.pk)
-        allowed, why = can_decide_membership(actor, locked)
-        if not allowed:
-            if locked.status != Membership.Status.REQUESTED:
-                raise ValidationError(why, code="already_decided")
-            raise PermissionDenied(why)
+        locked = _locked_for(membership, actor, can_decide_membership, Membership.Status.REQUESTED, "already_decided")
         if not confirm and not reason:
             raise ValidationError(_("请填写拒绝理由，申请人会看到它并据此补充或更正。"), code="reason_required")
         before = locked.status
@@ -246,12 +253,7 @@ def end_membership(membership: Membership, actor, *, reason: str = "") -> Member
     """End a confirmed membership (the office, or the company's first member for a colleague). When it was
     the user's last confirmed membership, the applicant role goes in the same transaction."""
     with transaction.atomic():
-        locked = Membership.objects.select_for_update().select_related("company", "user").get(pk=membership.pk)
-        allowed, why = can_end_membership(actor, locked)
-        if not allowed:
-            if locked.status != Membership.Status.CONFIRMED:
-                raise ValidationError(why, code="not_confirmed")
-            raise PermissionDenied(why)
+        locked = _locked_for(membership, actor, can_end_membership, Membership.Status.CONFIRMED, "not_confirmed")
         locked.status = Membership.Status.ENDED
         locked.ended_at = timezone.now()
         locked.ended_by = actor
