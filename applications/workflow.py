@@ -12,15 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-#: Pseudo roles. ``system`` transitions are taken only by the service itself (tick_deadlines, the last expert
-#: opinion); ``public`` transitions are open to anyone, signed in or not (a named objection during 公示).
-SYSTEM = "system"
-PUBLIC = "public"
+from invest import workflow as base
+from invest.workflow import PUBLIC, SYSTEM  # noqa: F401  (the pseudo roles, named once in the base)
 
 #: Working days of each clock (DOMAIN.md). A correction request may set a different deadline.
 DEADLINE_DAYS = {"acceptance": 5, "correction": 10, "public_notice": 5}
@@ -38,13 +36,9 @@ DEADLINE_EFFECTS = {
 
 
 @dataclass(frozen=True)
-class State:
-    key: str
-    label: Any
-    terminal: bool = False
-    #: The English label is part of the table so `workflow --json` can print both languages
-    #: without depending on compiled translations.
-    label_en: str = ""
+class State(base.State):
+    """A case state (key, label, terminal, label_en: see invest.workflow.State) and its place in the stepper."""
+
     #: The short name of the step in the applicant's progress stepper (提交 → 受理 → … → 归档), for the states
     #: of the main path, in the order of this table; "" for the others.
     step: Any = ""
@@ -56,13 +50,10 @@ class State:
 
 
 @dataclass(frozen=True)
-class Transition:
-    key: str
-    sources: tuple[str, ...]
-    target: str
-    roles: tuple[str, ...]
-    label: Any
-    comment_required: bool = False
+class Transition(base.Transition):
+    """A case transition: the common fields (key, sources, target, roles, label, comment_required, confirm,
+    label_en: see invest.workflow.Transition) and what it does to the case."""
+
     #: Which amount field the transition sets from the ``amount`` the actor gives, or None.
     amount: str | None = None
     deadline: str = "keep"
@@ -72,17 +63,17 @@ class Transition:
     conditions: tuple[str, ...] = ()
     #: Offered as a bulk action on lists of cases.
     bulk: bool = False
-    #: Cannot be undone: the page asks for confirmation, restating what will happen, before it is taken.
-    confirm: bool = False
-    label_en: str = ""
 
-    @property
-    def automatic(self) -> bool:
-        return SYSTEM in self.roles
-
-    @property
-    def public(self) -> bool:
-        return PUBLIC in self.roles
+    described: ClassVar[tuple[str, ...]] = (
+        "automatic",
+        "comment_required",
+        "amount",
+        "deadline",
+        "document_kind",
+        "conditions",
+        "bulk",
+        "confirm",
+    )
 
 
 STATES: tuple[State, ...] = (
@@ -523,24 +514,19 @@ CONDITIONS: dict[str, Condition] = {
     )
 }
 
-STATE_BY_KEY: dict[str, State] = {s.key: s for s in STATES}
-TRANSITION_BY_KEY: dict[str, Transition] = {t.key: t for t in TRANSITIONS}
-STATE_KEYS: tuple[str, ...] = tuple(s.key for s in STATES)
-TERMINAL_STATES: frozenset[str] = frozenset(s.key for s in STATES if s.terminal)
+#: The table, checked by the base when built (keys unique, sources and targets known, terminal states final).
+#: Terminal means no further regular work; only a clawback reaches back into a finished case.
+TABLE = base.Table(STATES, TRANSITIONS, reopening=("claw_back",))
+STATE_BY_KEY: dict[str, State] = TABLE.state_by_key
+TRANSITION_BY_KEY: dict[str, Transition] = TABLE.transition_by_key
+STATE_KEYS: tuple[str, ...] = TABLE.state_keys
+TERMINAL_STATES: frozenset[str] = TABLE.terminal_states
 #: States in which an approved amount is committed against budgets and yearly caps.
 COMMITTED_STATES: frozenset[str] = frozenset({"public_notice", "objection_review", "approved", "disbursed", "archived"})
 #: Roles that take at least one transition (pseudo roles excluded).
-ACTING_ROLES: tuple[str, ...] = tuple(
-    dict.fromkeys(r for t in TRANSITIONS for r in t.roles if r not in (SYSTEM, PUBLIC))
-)
-
-
-def state_choices() -> list[tuple[str, Any]]:
-    return [(s.key, s.label) for s in STATES]
-
-
-def transitions_from(state: str) -> list[Transition]:
-    return [t for t in TRANSITIONS if state in t.sources]
+ACTING_ROLES: tuple[str, ...] = TABLE.acting_roles()
+state_choices = TABLE.state_choices
+transitions_from = TABLE.transitions_from
 
 
 def roles_acting_in(state: str) -> set[str]:
@@ -558,15 +544,10 @@ def detour_anchor(state: str) -> str:
 
 
 def _check_table() -> None:
-    """Fail at import rather than at run time when the table contradicts itself."""
+    """Fail at import rather than at run time when the case fields contradict the rest (TABLE checks the base)."""
     for t in TRANSITIONS:
-        assert t.target in STATE_BY_KEY, t.key
-        assert all(s in STATE_BY_KEY for s in t.sources), t.key
         assert t.deadline in DEADLINE_EFFECTS, t.key
         assert all(c in CONDITIONS for c in t.conditions), t.key
-        # Terminal means no further regular work; only a clawback reaches back into a finished case.
-        assert t.key == "claw_back" or not (set(t.sources) & TERMINAL_STATES), t.key
-    assert len(TRANSITION_BY_KEY) == len(TRANSITIONS)
     for s in STATES:
         # The stepper places a detour after the step it leaves from, which must be on the main path.
         assert not s.detour or STATE_BY_KEY[detour_anchor(s.key)] in MAIN_STEPS, s.key
@@ -577,49 +558,12 @@ _check_table()
 
 def as_dict() -> dict[str, Any]:
     """The table as JSON-able data (``manage.py workflow --json``, the API's description of the workflow)."""
-    from django.utils import translation
-
-    def both(label: Any, en: str) -> dict[str, str]:
-        with translation.override("zh-hans"):
-            zh = str(label)
-        return {"zh-hans": zh, "en": en}
-
-    from invest.roles import role_label
-
     return {
-        "states": [{"key": s.key, "label": both(s.label, s.label_en), "terminal": s.terminal} for s in STATES],
-        "transitions": [
-            {
-                "key": t.key,
-                "label": both(t.label, t.label_en),
-                "sources": list(t.sources),
-                "target": t.target,
-                "roles": list(t.roles),
-                "role_labels": [str(role_label(r)) for r in t.roles if r not in (SYSTEM, PUBLIC)],
-                "automatic": t.automatic,
-                "comment_required": t.comment_required,
-                "amount": t.amount,
-                "deadline": t.deadline,
-                "document_kind": t.document_kind,
-                "conditions": list(t.conditions),
-                "bulk": t.bulk,
-                "confirm": t.confirm,
-            }
-            for t in TRANSITIONS
-        ],
+        **TABLE.describe(),
         "deadlines_working_days": dict(DEADLINE_DAYS),
         "deadline_effects": {k: str(v) for k, v in DEADLINE_EFFECTS.items()},
     }
 
 
-def as_mermaid() -> str:
-    """A stateDiagram of the table, labelled with transition keys and roles (docs/workflow.md embeds it)."""
-    lines = ["stateDiagram-v2", "    [*] --> draft"]
-    for t in TRANSITIONS:
-        who = "/".join(t.roles)
-        for source in t.sources:
-            lines.append(f"    {source} --> {t.target}: {t.key} ({who})")
-    for s in STATES:
-        if s.terminal:
-            lines.append(f"    {s.key} --> [*]")
-    return "\n".join(lines) + "\n"
+#: A stateDiagram of the table, labelled with transition keys and roles (docs/workflow.md embeds it).
+as_mermaid = TABLE.as_mermaid

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField
 
 from .. import workflow
 
@@ -33,29 +33,13 @@ def _condition(key: str):
     return workflow.CONDITIONS[key].check
 
 
-def _transition_method(spec: workflow.Transition):
-    def method(self, **data):
-        """State change only; the side effects live in applications.services (one place, one transaction)."""
-
-    method.__name__ = spec.key
-    method.__qualname__ = f"Application.{spec.key}"
-    method.__doc__ = f"{spec.label_en} ({', '.join(spec.sources)} → {spec.target}); generated from the table."
-    return transition(
-        field="state",
-        source=list(spec.sources),
-        target=spec.target,
-        conditions=[_condition(c) for c in spec.conditions],
-        permission=_user_may(spec.key),
-        custom={"spec": spec},
-    )(method)
-
-
-#: One generated @transition method per row of the workflow table. A plain base class (not a model), so
-#: django-fsm finds the methods on Application when the model class is prepared.
-WorkflowTransitions = type(
+#: One generated @transition method per row of the workflow table (invest.workflow.Table.transition_methods);
+#: they change the state only, the side effects live in applications.services (one place, one transaction).
+WorkflowTransitions = workflow.TABLE.transition_methods(
     "WorkflowTransitions",
-    (),
-    {"__module__": __name__, **{t.key: _transition_method(t) for t in workflow.TRANSITIONS}},
+    __name__,
+    conditions=lambda spec: [_condition(c) for c in spec.conditions],
+    permission=lambda spec: _user_may(spec.key),
 )
 
 
