@@ -50,7 +50,7 @@ def pipeline_workbook(leads: QuerySet[Lead]) -> bytes:
         [
             _("来源活动"),
             _("线索数"),
-            *[str(label) for label in workflow.STATES.values()],
+            *[str(state.label) for state in workflow.STATES],
             _("转化率（%）"),
             _("签约承诺投资额（元）"),
             _("已落地投资额（元）"),

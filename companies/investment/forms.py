@@ -42,7 +42,7 @@ def transition_form_class(spec: workflow.LeadTransition) -> type[forms.Form]:
             label=_("统一社会信用代码"), required=False, max_length=40, help_text=_("已在线索中登记的可不填。")
         )
         attrs["on"] = _date_field(_("落地日期"))
-    if spec.reason_required:
+    if spec.comment_required:
         attrs["reason"] = forms.CharField(label=_("原因"), widget=forms.Textarea(attrs={"rows": 3}))
     else:
         attrs["comment"] = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -16,7 +16,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMField, FSMModelMixin
 
 from companies import uscc
 from companies.models import Company, CreditCodeField
@@ -66,7 +66,30 @@ class ProjectKind(models.TextChoices):
     STUDIO_INVESTMENT = "studio_investment", _("影视基地及道具库投资")
 
 
-class Lead(FSMModelMixin, models.Model):
+# The transition methods of Lead are generated from workflow.TRANSITIONS; services.advance is the only caller.
+# Their bodies only set the fields that belong to the arrival stage; checks, locking and records live in the service.
+
+
+def _contact(lead, *, on) -> None:
+    lead.contacted_on = on
+
+
+def _settle(lead, *, on, credit_code: str, company: Company | None) -> None:
+    lead.settled_on = on
+    lead.credit_code = credit_code
+    lead.company = company
+
+
+def _lose(lead, *, reason: str) -> None:
+    lead.lost_reason = reason
+
+
+LeadTransitions = workflow.TABLE.transition_methods(
+    "LeadTransitions", __name__, bodies={"contact": _contact, "settle": _settle, "lose": _lose}
+)
+
+
+class Lead(LeadTransitions, FSMModelMixin, models.Model):
     """A prospective company or project. Its stage only moves through services.advance."""
 
     name = models.CharField(_("线索名称"), max_length=200, help_text=_("企业名称或项目名称。"))
@@ -148,31 +171,6 @@ class Lead(FSMModelMixin, models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in workflow.OPEN_STATES
-
-    # The transition methods follow workflow.TRANSITIONS; services.advance is the only caller. Their bodies
-    # only set the fields that belong to the arrival stage; checks, locking and records live in the service.
-
-    @transition(field=state, **workflow.BY_KEY["contact"].fsm())
-    def contact(self, *, on) -> None:
-        self.contacted_on = on
-
-    @transition(field=state, **workflow.BY_KEY["negotiate"].fsm())
-    def negotiate(self) -> None:
-        pass
-
-    @transition(field=state, **workflow.BY_KEY["sign_agreement"].fsm())
-    def sign_agreement(self) -> None:
-        pass
-
-    @transition(field=state, **workflow.BY_KEY["settle"].fsm())
-    def settle(self, *, on, credit_code: str, company: Company | None) -> None:
-        self.settled_on = on
-        self.credit_code = credit_code
-        self.company = company
-
-    @transition(field=state, **workflow.BY_KEY["lose"].fsm())
-    def lose(self, *, reason: str) -> None:
-        self.lost_reason = reason
 
 
 class LeadEvent(models.Model):

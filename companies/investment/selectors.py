@@ -86,7 +86,7 @@ class EventRow:
         return _percent(self.settled, self.total)
 
     def stage_counts(self) -> list[int]:
-        return [self.by_stage.get(s, 0) for s in workflow.STATES]
+        return [self.by_stage.get(s, 0) for s in workflow.STATE_KEYS]
 
 
 @dataclass
@@ -116,12 +116,12 @@ def pipeline(leads: QuerySet[Lead] | None = None) -> Pipeline:
     }
     stages = [
         StageRow(
-            key=key,
-            label=str(label),
-            count=stage_rows.get(key, {}).get("n", 0),
-            expected_investment=stage_rows.get(key, {}).get("expected") or ZERO,
+            key=state.key,
+            label=str(state.label),
+            count=stage_rows.get(state.key, {}).get("n", 0),
+            expected_investment=stage_rows.get(state.key, {}).get("expected") or ZERO,
         )
-        for key, label in workflow.STATES.items()
+        for state in workflow.STATES
     ]
 
     events: dict[int | None, EventRow] = {}

@@ -52,7 +52,7 @@ def pipeline(request: HttpRequest) -> HttpResponse:
     form, leads = _filtered(request)
     stage = request.GET.get("stage")
     listed = leads.select_related("event", "owner", "company")
-    if stage in workflow.STATES:
+    if stage in workflow.STATE_BY_KEY:
         listed = listed.filter(state=stage)
     return render(
         request,
@@ -62,8 +62,8 @@ def pipeline(request: HttpRequest) -> HttpResponse:
             "figures": selectors.pipeline(leads),
             "leads": listed.order_by("-updated_at", "-id")[:LEAD_LIST_LIMIT],
             "limit": LEAD_LIST_LIMIT,
-            "stage": stage if stage in workflow.STATES else "",
-            "stage_label": workflow.state_label(stage) if stage in workflow.STATES else "",
+            "stage": stage if stage in workflow.STATE_BY_KEY else "",
+            "stage_label": workflow.state_label(stage) if stage in workflow.STATE_BY_KEY else "",
             "states": workflow.STATES,
             "query": request.GET.urlencode(),
         },

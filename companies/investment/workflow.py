@@ -9,9 +9,12 @@ site language can never strand a lead in a stage nobody can name.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from invest import workflow as base
+from invest.workflow import State
 
 NEW = "new"
 CONTACTED = "contacted"
@@ -21,88 +24,97 @@ SETTLED = "settled"
 LOST = "lost"
 
 # Order matters: it is the order of the funnel on the pipeline page.
-STATES: dict[str, Promise] = {
-    NEW: _("线索"),
-    CONTACTED: _("已接洽"),
-    NEGOTIATING: _("洽谈中"),
-    AGREEMENT_SIGNED: _("已签约"),
-    SETTLED: _("已落地"),
-    LOST: _("未落地"),
-}
-STATE_CHOICES = list(STATES.items())
+STATES: tuple[State, ...] = (
+    State(NEW, _("线索"), label_en="Lead"),
+    State(CONTACTED, _("已接洽"), label_en="Contacted"),
+    State(NEGOTIATING, _("洽谈中"), label_en="In negotiation"),
+    State(AGREEMENT_SIGNED, _("已签约"), label_en="Signed"),
+    State(SETTLED, _("已落地"), terminal=True, label_en="Settled"),
+    State(LOST, _("未落地"), terminal=True, label_en="Not settled"),
+)
 OPEN_STATES = (NEW, CONTACTED, NEGOTIATING, AGREEMENT_SIGNED)
 CLOSED_STATES = (SETTLED, LOST)
+MANAGER = ("manager",)
 
 
 @dataclass(frozen=True)
-class LeadTransition:
-    """One arrow of the funnel: where it may start, where it ends, and what the person must supply."""
+class LeadTransition(base.Transition):
+    """One arrow of the funnel: the common fields (invest.workflow.Transition) and what the person must supply."""
 
-    key: str
-    label: Promise
-    sources: tuple[str, ...]
-    target: str
-    help: Promise
-    role: str = "manager"
-    reason_required: bool = False
+    help: Any = ""
     needs_credit_code: bool = False
     needs_agreement: bool = False
+    #: Drawn as the main button; the others (losing a lead) as a danger button.
     primary: bool = True
 
-    def fsm(self) -> dict:
-        """Keyword arguments for django_fsm.transition, so the model methods follow this table."""
-        return {"source": list(self.sources), "target": self.target}
+    described: ClassVar[tuple[str, ...]] = (
+        "automatic",
+        "comment_required",
+        "needs_credit_code",
+        "needs_agreement",
+        "primary",
+        "confirm",
+    )
 
 
 TRANSITIONS: tuple[LeadTransition, ...] = (
     LeadTransition(
         key="contact",
         label=_("记录首次接洽"),
+        label_en="Record first contact",
         sources=(NEW,),
         target=CONTACTED,
+        roles=MANAGER,
         help=_("已与对方取得联系。接洽日期用于统计从接洽到落地的天数。"),
     ),
     LeadTransition(
         key="negotiate",
         label=_("进入洽谈"),
+        label_en="Start negotiation",
         sources=(CONTACTED,),
         target=NEGOTIATING,
+        roles=MANAGER,
         help=_("双方已开始就投资或拍摄条件进行洽谈。"),
     ),
     LeadTransition(
         key="sign_agreement",
         label=_("登记签约"),
+        label_en="Record signing",
         sources=(NEGOTIATING,),
         target=AGREEMENT_SIGNED,
+        roles=MANAGER,
         help=_("登记协议约定的投资额、承诺兑现的扶持项目和一企一策条款。"),
         needs_agreement=True,
     ),
     LeadTransition(
         key="settle",
         label=_("确认落地"),
+        label_en="Confirm settlement",
         sources=(AGREEMENT_SIGNED,),
         target=SETTLED,
+        roles=MANAGER,
         help=_("企业已在江津注册或剧组已在江津开机。按统一社会信用代码关联企业档案；档案尚未导入的，导入后自动关联。"),
         needs_credit_code=True,
     ),
     LeadTransition(
         key="lose",
         label=_("标记未落地"),
+        label_en="Mark as not settled",
         sources=OPEN_STATES,
         target=LOST,
+        roles=MANAGER,
         help=_("项目不再推进。必须写明原因，便于复盘招商工作。"),
-        reason_required=True,
+        comment_required=True,
         primary=False,
     ),
 )
 
-BY_KEY: dict[str, LeadTransition] = {t.key: t for t in TRANSITIONS}
-
-
-def state_label(key: str) -> str:
-    return str(STATES.get(key, key))
-
-
-def transitions_from(state: str) -> list[LeadTransition]:
-    """The transitions the table allows out of `state`, in table order."""
-    return [t for t in TRANSITIONS if state in t.sources]
+#: The table, checked by the base when built (keys unique, sources and targets known, settled/lost final).
+TABLE = base.Table(STATES, TRANSITIONS)
+STATE_BY_KEY: dict[str, State] = TABLE.state_by_key
+STATE_KEYS: tuple[str, ...] = TABLE.state_keys
+BY_KEY: dict[str, LeadTransition] = TABLE.transition_by_key
+STATE_CHOICES = TABLE.state_choices()
+state_label = TABLE.state_label
+transitions_from = TABLE.transitions_from
+assert set(OPEN_STATES) | set(CLOSED_STATES) == set(STATE_KEYS) and set(CLOSED_STATES) == TABLE.terminal_states

@@ -1,15 +1,21 @@
 """Every lead stage change through services.advance, and the refusals of the impossible ones."""
 
+import json
+import re
 import threading
 from decimal import Decimal
+from io import StringIO
+from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, connections
 
 from companies.investment import services, workflow
 from companies.investment.models import Agreement, Lead, LeadEvent
 from companies.investment.services import TransitionRefused, advance
 from invest.models import AuditEntry
+from invest.workflow import State, Table, Transition
 from tests.factories import CompanyFactory, UserFactory
 from tests.factories.companies import next_credit_code
 from tests.factories.investment import PATH, LeadFactory, days_ago, step_data
@@ -29,7 +35,7 @@ def test_table_and_model_methods_agree():
         for source in spec.sources:
             assert meta.has_transition(source), (spec.key, source)
             assert meta.next_state(source) == spec.target
-        for state in workflow.STATES:
+        for state in workflow.STATE_KEYS:
             if state not in spec.sources:
                 assert not meta.has_transition(state), (spec.key, state)
 
@@ -63,7 +69,7 @@ def test_every_allowed_change_moves_the_lead_and_is_recorded(spec, source, boss)
 
 @pytest.mark.parametrize(
     "spec,source",
-    [(t, s) for t in workflow.TRANSITIONS for s in workflow.STATES if s not in t.sources],
+    [(t, s) for t in workflow.TRANSITIONS for s in workflow.STATE_KEYS if s not in t.sources],
     ids=lambda v: v.key if isinstance(v, workflow.LeadTransition) else v,
 )
 def test_every_impossible_change_is_refused_and_leaves_no_trace(spec, source, boss):
@@ -200,7 +206,7 @@ def test_allowed_transitions_follow_the_table(boss):
 
 
 def test_paths_cover_every_state():
-    assert set(PATH) == set(workflow.STATES)
+    assert set(PATH) == set(workflow.STATE_KEYS)
 
 
 @pytest.mark.postgres
@@ -244,3 +250,37 @@ def test_create_lead_normalises_the_code_and_records_history(boss):
     assert LeadEvent.objects.get(lead=lead).kind == LeadEvent.Kind.CREATED
     with pytest.raises(TransitionRefused):
         services.create_lead(UserFactory(roles=["reviewer"]), name="x")
+
+
+def test_workflow_command_prints_the_leads_table_in_both_languages_and_the_docs_embed_its_diagram():
+    """Leads share the cases' workflow base: `manage.py workflow --leads` prints their table like the cases'."""
+    out = StringIO()
+    call_command("workflow", "--json", "--leads", stdout=out)
+    data = json.loads(out.getvalue())
+    assert [s["key"] for s in data["states"]] == list(workflow.STATE_KEYS)
+    assert data["states"][-1] == {"key": "lost", "label": {"zh-hans": "未落地", "en": "Not settled"}, "terminal": True}
+    lose = next(t for t in data["transitions"] if t["key"] == "lose")
+    assert lose["roles"] == ["manager"] and lose["comment_required"] is True
+    assert lose["sources"] == list(workflow.OPEN_STATES)
+
+    out = StringIO()
+    call_command("workflow", "--mermaid", "--leads", stdout=out)
+    assert "agreement_signed --> settled: settle (manager)" in out.getvalue()
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "workflow.md").read_text(encoding="utf-8")
+    embedded = re.search(
+        r"<!-- BEGIN GENERATED LEAD MERMAID -->\n```mermaid\n(.*?)```\n<!-- END GENERATED LEAD MERMAID -->", doc, re.S
+    )
+    assert embedded and embedded.group(1) == out.getvalue(), "run `manage.py workflow --mermaid --leads`"
+
+
+def test_the_base_refuses_a_table_that_contradicts_itself():
+    ok = Transition("go", ("a",), "b", ("manager",), "go")
+    states = (State("a", "a"), State("b", "b", terminal=True))
+    Table(states, (ok,))
+    with pytest.raises(AssertionError):
+        Table(states, (ok, Transition("go", ("a",), "b", ("manager",), "again")))  # two rows, one key
+    with pytest.raises(AssertionError):
+        Table(states, (Transition("go", ("a",), "nowhere", ("manager",), "go"),))  # unknown target
+    with pytest.raises(AssertionError):
+        Table(states, (ok, Transition("back", ("b",), "a", ("manager",), "back")))  # leaves a terminal state
+    Table(states, (ok, Transition("back", ("b",), "a", ("manager",), "back")), reopening=("back",))
