@@ -10,14 +10,15 @@ from applications.documents.constants import DocumentKind
 from applications.documents.models import Document
 from applications.documents.rendering import LocalOnlyURLFetcher, html_to_pdf
 from applications.documents.services import render_document
-from tests.factories.documents import DocCaseFactory, DocumentFactory
+from tests.factories.applications import ApplicationFactory
+from tests.factories.documents import DocumentFactory
 
 from .conftest import pdf_text
 
 
 @pytest.mark.django_db
 def test_the_pdf_is_rendered_by_the_task_after_commit(django_capture_on_commit_callbacks):
-    app = DocCaseFactory(approved=True)
+    app = ApplicationFactory(box_office=True, approved=True)
     from applications.documents.contexts import case_context
     from applications.documents.services import issue_document
 
@@ -35,7 +36,7 @@ def test_the_pdf_is_rendered_by_the_task_after_commit(django_capture_on_commit_c
 
 @pytest.mark.django_db
 def test_rendering_again_keeps_the_stored_file_and_hash():
-    document = DocumentFactory(application=DocCaseFactory(approved=True), rendered=True)
+    document = DocumentFactory(application=ApplicationFactory(box_office=True, approved=True), rendered=True)
     first = (document.file.name, document.sha256)
     again = render_document(document.pk)
     assert (again.file.name, again.sha256) == first
@@ -44,7 +45,7 @@ def test_rendering_again_keeps_the_stored_file_and_hash():
 
 @pytest.mark.django_db
 def test_the_document_keeps_the_words_of_issue_time_after_the_company_is_renamed():
-    app = DocCaseFactory(approved=True, company__name="旧名称影视有限公司")
+    app = ApplicationFactory(box_office=True, approved=True, company__name="旧名称影视有限公司")
     document = DocumentFactory(application=app)
     app.company.name = "新名称影视有限公司"
     app.company.save()
@@ -54,7 +55,7 @@ def test_the_document_keeps_the_words_of_issue_time_after_the_company_is_renamed
 
 @pytest.mark.django_db
 def test_a_failed_render_is_recorded_and_leaves_no_file(monkeypatch):
-    document = DocumentFactory(application=DocCaseFactory(approved=True))
+    document = DocumentFactory(application=ApplicationFactory(box_office=True, approved=True))
 
     def broken(**kwargs):
         raise OSError("font missing")

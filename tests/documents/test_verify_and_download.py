@@ -11,14 +11,16 @@ from applications.documents.constants import DocumentKind
 from applications.documents.models import Document
 from applications.documents.services import render_document
 from tests.factories import UserFactory
-from tests.factories.documents import DocCaseFactory, DocumentFactory, member_of
+from tests.factories.applications import ApplicationFactory
+from tests.factories.companies import member_of
+from tests.factories.documents import DocumentFactory
 
 from .conftest import pdf_text
 
 
 @pytest.fixture
 def decision(db):
-    app = DocCaseFactory(approved=True, company__name="重庆核验影视有限公司")
+    app = ApplicationFactory(box_office=True, approved=True, company__name="重庆核验影视有限公司")
     return DocumentFactory(application=app, rendered=True)
 
 
@@ -41,7 +43,7 @@ def test_verify_accepts_the_code_as_printed_in_groups_and_lower_case(client, dec
 
 @pytest.mark.django_db
 def test_verify_page_says_revoked_after_a_clawback(client):
-    document = DocumentFactory(application=DocCaseFactory(approved=True), revoked=True)
+    document = DocumentFactory(application=ApplicationFactory(box_office=True, approved=True), revoked=True)
     html = client.get(reverse("documents:verify", args=[document.verification_code])).content.decode()
     assert "已撤销" in html
     assert "本文书已被撤销" in html
@@ -74,7 +76,7 @@ def test_a_member_downloads_their_own_document_and_the_bytes_match_the_hash(clie
 
 @pytest.mark.django_db
 def test_another_companys_user_cannot_download(client, decision):
-    stranger = member_of(DocCaseFactory().company)
+    stranger = member_of(ApplicationFactory(box_office=True, submitted=True).company)
     client.force_login(stranger)
     assert client.get(reverse("documents:download", args=[decision.pk])).status_code == 404
 
@@ -109,7 +111,7 @@ def test_an_assigned_expert_downloads(client, roles, decision):
 
 @pytest.mark.django_db
 def test_download_says_being_generated_until_the_file_exists(client):
-    document = DocumentFactory(application=DocCaseFactory(approved=True))
+    document = DocumentFactory(application=ApplicationFactory(box_office=True, approved=True))
     client.force_login(member_of(document.application.company))
     response = client.get(reverse("documents:download", args=[document.pk]))
     assert response.status_code == 202

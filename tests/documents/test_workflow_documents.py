@@ -10,7 +10,7 @@ from applications.documents.models import Document
 from applications.documents.services import render_document
 from applications.services import perform
 from tests.factories import UserFactory
-from tests.factories.documents import DocCaseFactory
+from tests.factories.applications import ApplicationFactory
 
 from .conftest import pdf_text
 
@@ -49,7 +49,7 @@ def clerk(roles):
 
 @pytest.mark.django_db
 def test_accepting_a_case_issues_a_numbered_acceptance_notice(clerk):
-    app = DocCaseFactory(company__name="重庆白沙影业有限公司")
+    app = ApplicationFactory(box_office=True, submitted=True, company__name="重庆白沙影业有限公司")
     perform(app, "accept", clerk)
     document = only_document(app, DocumentKind.ACCEPTANCE_NOTICE)
     assert document.number == f"江津影扶受〔{document.year}〕1号"
@@ -63,7 +63,7 @@ def test_accepting_a_case_issues_a_numbered_acceptance_notice(clerk):
 
 @pytest.mark.django_db
 def test_correction_notice_lists_every_item_and_the_deadline(clerk):
-    app = DocCaseFactory()
+    app = ApplicationFactory(box_office=True, submitted=True)
     perform(
         app,
         "request_correction",
@@ -86,7 +86,7 @@ def test_correction_notice_lists_every_item_and_the_deadline(clerk):
 
 @pytest.mark.django_db
 def test_not_accepted_notice_gives_the_reason(clerk):
-    app = DocCaseFactory()
+    app = ApplicationFactory(box_office=True, submitted=True)
     perform(app, "not_accept", clerk, comment="申报单位注册地不在江津区。")
     text = rendered_text(only_document(app, DocumentKind.NOT_ACCEPTED_NOTICE))
     assert "不予受理通知书" in text
@@ -96,7 +96,7 @@ def test_not_accepted_notice_gives_the_reason(clerk):
 
 @pytest.mark.django_db
 def test_approval_decision_prints_the_amount_in_figures_and_capitals(roles):
-    app = DocCaseFactory(pending_decision=True, reviewed_amount=Decimal("1000000.05"))
+    app = ApplicationFactory(box_office=True, pending_decision=True, reviewed_amount=Decimal("1000000.05"))
     approve_and_conclude(app, Decimal("1000000.05"))
     document = only_document(app, DocumentKind.APPROVAL_DECISION)
     assert document.number == f"江津影扶〔{document.year}〕1号"
@@ -119,7 +119,7 @@ def test_approval_decision_prints_the_amount_in_figures_and_capitals(roles):
 @pytest.mark.django_db
 def test_approval_issues_the_public_notice_list_and_the_decision_waits_for_the_notice_to_end(roles):
     """DOMAIN.md: the approval decision with its number comes with the state 已批准, after the 公示."""
-    app = DocCaseFactory(pending_decision=True, reviewed_amount=Decimal("300000.00"))
+    app = ApplicationFactory(box_office=True, pending_decision=True, reviewed_amount=Decimal("300000.00"))
     perform(app, "approve", UserFactory(roles=["approver"]), amount=Decimal("300000.00"))
     app.refresh_from_db()
     assert app.state == "public_notice"
@@ -141,7 +141,7 @@ def test_approval_issues_the_public_notice_list_and_the_decision_waits_for_the_n
 
 @pytest.mark.django_db
 def test_rejection_decision_states_reason_and_appeal_rights(roles):
-    app = DocCaseFactory(pending_decision=True)
+    app = ApplicationFactory(box_office=True, pending_decision=True)
     perform(app, "reject", UserFactory(roles=["approver"]), comment="票房未达到三千万元的申报条件。")
     text = rendered_text(only_document(app, DocumentKind.REJECTION_DECISION))
     assert "不予批准决定书" in text
@@ -152,7 +152,7 @@ def test_rejection_decision_states_reason_and_appeal_rights(roles):
 
 @pytest.mark.django_db
 def test_disbursement_notice_prints_amount_date_and_voucher(roles):
-    app = DocCaseFactory(approved=True)
+    app = ApplicationFactory(box_office=True, approved=True)
     perform(
         app,
         "disburse",
@@ -169,7 +169,7 @@ def test_disbursement_notice_prints_amount_date_and_voucher(roles):
 
 @pytest.mark.django_db
 def test_claw_back_revokes_the_approval_decision_and_keeps_its_number(roles):
-    app = DocCaseFactory(pending_decision=True)
+    app = ApplicationFactory(box_office=True, pending_decision=True)
     app = approve_and_conclude(app, Decimal("1000000.00"))
     decision = only_document(app, DocumentKind.APPROVAL_DECISION)
     perform(app, "claw_back", UserFactory(roles=["manager"]), comment="虚报票房，骗取扶持资金。")
@@ -183,18 +183,18 @@ def test_claw_back_revokes_the_approval_decision_and_keeps_its_number(roles):
 def test_a_refused_transition_issues_no_document_and_uses_no_number(roles):
     from applications.services import TransitionRefused
 
-    app = DocCaseFactory(pending_decision=True)
+    app = ApplicationFactory(box_office=True, pending_decision=True)
     with pytest.raises(TransitionRefused):
         perform(app, "reject", UserFactory(roles=["approver"]), comment="")  # a reason is required
     assert not Document.objects.exists()
-    other = DocCaseFactory(pending_decision=True)
+    other = ApplicationFactory(box_office=True, pending_decision=True)
     perform(other, "reject", UserFactory(roles=["approver"]), comment="不符合条件。")
     assert only_document(other, DocumentKind.REJECTION_DECISION).sequence == 1
 
 
 @pytest.mark.django_db
 def test_an_upheld_objection_issues_a_rejection_and_no_approval_decision(roles):
-    app = DocCaseFactory(pending_decision=True)
+    app = ApplicationFactory(box_office=True, pending_decision=True)
     perform(app, "approve", UserFactory(roles=["approver"]), amount=Decimal("1000000.00"))
     perform(app, "file_objection", None, name="张三", contact="13800000000", comment="该片票房数据造假。")
     perform(app, "uphold_objection", UserFactory(roles=["approver"]), comment="经核查，票房数据不实。")
@@ -206,7 +206,7 @@ def test_an_upheld_objection_issues_a_rejection_and_no_approval_decision(roles):
 
 @pytest.mark.django_db
 def test_a_dismissed_objection_restarts_the_notice_and_the_decision_is_issued_once_at_its_end(roles):
-    app = DocCaseFactory(pending_decision=True)
+    app = ApplicationFactory(box_office=True, pending_decision=True)
     perform(app, "approve", UserFactory(roles=["approver"]), amount=Decimal("1000000.00"))
     perform(app, "file_objection", None, name="张三", contact="13800000000", comment="该片票房数据造假。")
     perform(app, "dismiss_objection", UserFactory(roles=["approver"]), comment="经核查，票房数据属实。")
@@ -224,7 +224,7 @@ def test_a_case_that_got_its_decision_at_approval_under_the_old_timing_gets_no_s
     from applications.documents.contexts import case_context
     from applications.documents.services import issue_document
 
-    app = DocCaseFactory(pending_decision=True)
+    app = ApplicationFactory(box_office=True, pending_decision=True)
     perform(app, "approve", UserFactory(roles=["approver"]), amount=Decimal("1000000.00"))
     app.refresh_from_db()
     earlier = issue_document(
@@ -244,6 +244,6 @@ def test_render_pending_renders_documents_left_without_a_file():
 
     from tests.factories.documents import DocumentFactory
 
-    documents = [DocumentFactory(application=DocCaseFactory(approved=True)) for _ in range(2)]
+    documents = [DocumentFactory(application=ApplicationFactory(box_office=True, approved=True)) for _ in range(2)]
     call_command("render_document", "pending")
     assert all(Document.objects.get(pk=d.pk).is_rendered for d in documents)

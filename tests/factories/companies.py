@@ -71,3 +71,8 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory, roles=["applicant"])
     company = factory.SubFactory(CompanyFactory)
     status = Membership.Status.CONFIRMED
+
+
+def member_of(company):
+    """A confirmed applicant user of the company."""
+    return MembershipFactory(company=company).user
