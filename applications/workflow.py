@@ -516,7 +516,7 @@ CONDITIONS: dict[str, Condition] = {
 
 #: The table, checked by the base when built (keys unique, sources and targets known, terminal states final).
 #: Terminal means no further regular work; only a clawback reaches back into a finished case.
-TABLE = base.Table(STATES, TRANSITIONS, reopening=("claw_back",))
+TABLE = base.Table(STATES, TRANSITIONS, subject="case", reopening=("claw_back",))
 STATE_BY_KEY: dict[str, State] = TABLE.state_by_key
 TRANSITION_BY_KEY: dict[str, Transition] = TABLE.transition_by_key
 STATE_KEYS: tuple[str, ...] = TABLE.state_keys

@@ -3,11 +3,37 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEntry
+
+
+class EventType(models.TextChoices):
+    """The named event types of cases and leads: an entry's ``action`` is one of these, or the event of a
+    workflow transition (``transition_event``). The values are stored and the API shows them: never rename one."""
+
+    CASE_CREATE = "case.create", _("创建申报")
+    CASE_UPDATE = "case.update", _("修改申报")
+    CASE_MATERIAL = "case.material", _("上传材料")
+    CASE_ASSIGN_EXPERT = "case.assign_expert", _("指定评审专家")
+    CASE_EXPERT_OPINION = "case.expert_opinion", _("提交评审意见")
+    LEAD_CREATE = "lead.create", _("登记线索")
+    #: One per lead an import created; the import as a whole is LEAD_IMPORT, on the file.
+    LEAD_IMPORTED = "lead.imported", _("批量导入")
+    LEAD_IMPORT = "lead.import", _("导入线索文件")
+    LEAD_EDIT = "lead.edit", _("修改线索")
+    LEAD_LINK_COMPANY = "lead.link_company", _("关联企业档案")
+    LEAD_ADD_AGREEMENT = "lead.add_agreement", _("登记协议")
+
+
+def transition_event(subject: str, key: str) -> str:
+    """The event type of a workflow transition: ``case.submit``, ``lead.settle`` (see invest.workflow.Table)."""
+    return f"{subject}.{key}"
 
 
 def _jsonable(value: Any) -> Any:
@@ -27,11 +53,24 @@ def audit(
     role: str = "",
 ) -> AuditEntry:
     """Append one record. `target` is a model instance or a (type, id) pair."""
+    entry = _entry(actor, action, target, before=before, after=after, reason=reason, role=role)
+    entry.save()
+    return entry
+
+
+def audit_each(actor, action: str, targets: Iterable, *, after: Callable[[Any], Any], reason: str = "", role: str = ""):
+    """Append one record per target in one query (an import's created rows); ``after(target)`` is its value."""
+    AuditEntry.objects.bulk_create(
+        _entry(actor, action, target, after=after(target), reason=reason, role=role) for target in targets
+    )
+
+
+def _entry(actor, action: str, target, *, before: Any = None, after: Any = None, reason: str = "", role: str = ""):
     if isinstance(target, tuple):
         target_type, target_id = target
     else:
         target_type, target_id = target._meta.label_lower, target.pk
-    return AuditEntry.objects.create(
+    return AuditEntry(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         actor_role=role,
         action=action,

@@ -95,9 +95,12 @@ class Table:
         states: Sequence[State],
         transitions: Sequence[Transition],
         *,
+        subject: str,
         reopening: Iterable[str] = (),
     ):
-        """``reopening``: keys of the transitions allowed to leave a terminal state (a clawback)."""
+        """``subject``: what the audit log calls a record of this table (its transitions' event types are
+        ``<subject>.<key>``); ``reopening``: keys of the transitions allowed to leave a terminal state (a clawback)."""
+        self.subject = subject
         self.states = tuple(states)
         self.transitions = tuple(transitions)
         self.state_by_key: dict[str, State] = {s.key: s for s in self.states}
@@ -128,6 +131,16 @@ class Table:
     def transitions_from(self, state: str) -> list[Transition]:
         """The transitions the table allows out of ``state``, in table order."""
         return [t for t in self.transitions if state in t.sources]
+
+    def event_type(self, key: str) -> str:
+        """The audit log's event type (``AuditEntry.action``) of the transition ``key``."""
+        from invest.audit import transition_event
+
+        return transition_event(self.subject, key)
+
+    def event_types(self) -> list[str]:
+        """The event types of all transitions, to find the state changes in the audit log."""
+        return [self.event_type(t.key) for t in self.transitions]
 
     def acting_roles(self) -> tuple[str, ...]:
         """Roles that take at least one transition (pseudo roles excluded), in table order."""

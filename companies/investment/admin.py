@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Count
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from invest.audit import audit
+from invest.audit import EventType, audit
 
-from .models import Agreement, Lead, LeadEvent, PromisedSupport, PromotionEvent
+from . import selectors
+from .models import Agreement, Lead, PromisedSupport, PromotionEvent
 
 
 @admin.register(PromotionEvent)
@@ -25,17 +27,6 @@ class PromotionEventAdmin(admin.ModelAdmin):
     @admin.display(description=_("线索数"), ordering="lead_total")
     def lead_count(self, obj) -> int:
         return obj.lead_total
-
-
-class LeadEventInline(admin.TabularInline):
-    model = LeadEvent
-    extra = 0
-    can_delete = False
-    fields = ["at", "kind", "transition", "source", "target", "occurred_on", "actor", "comment"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class AgreementInline(admin.TabularInline):
@@ -56,8 +47,17 @@ class LeadAdmin(admin.ModelAdmin):
     list_filter = ["state", "project_kind", "event"]
     search_fields = ["name", "credit_code", "contact_person", "company__name"]
     list_select_related = ["event", "owner", "company"]
-    readonly_fields = ["state", "contacted_on", "settled_on", "lost_reason", "company", "created_at", "updated_at"]
-    inlines = [AgreementInline, LeadEventInline]
+    readonly_fields = [
+        "state",
+        "contacted_on",
+        "settled_on",
+        "lost_reason",
+        "company",
+        "created_at",
+        "updated_at",
+        "history",
+    ]
+    inlines = [AgreementInline]
     fieldsets = [
         (None, {"fields": ["name", "credit_code", "project_kind", "event", "owner"]}),
         (_("联系方式"), {"fields": ["contact_person", "contact_phone", "contact_email"]}),
@@ -66,7 +66,29 @@ class LeadAdmin(admin.ModelAdmin):
             _("阶段（请在线索页面操作）"),
             {"fields": ["state", "contacted_on", "settled_on", "company", "lost_reason", "created_at", "updated_at"]},
         ),
+        (_("线索记录"), {"fields": ["history"]}),
     ]
+
+    @admin.display(description=_("线索记录"))
+    def history(self, obj) -> str:
+        """The lead's history from the audit log, as on the lead page (selectors.lead_history)."""
+        rows = selectors.lead_history(obj) if obj.pk else []
+        return format_html(
+            "<ol>{}</ol>",
+            format_html_join(
+                "",
+                "<li>{} {} {} {}</li>",
+                (
+                    (
+                        f"{r.at:%Y-%m-%d %H:%M}",
+                        r.label,
+                        f"{r.source_label} → {r.target_label}" if r.source else "",
+                        r.comment,
+                    )
+                    for r in rows
+                ),
+            ),
+        )
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -79,15 +101,19 @@ class LeadAdmin(admin.ModelAdmin):
         if change:
             audit(
                 request.user,
-                "lead.edit",
+                EventType.LEAD_EDIT,
                 obj,
                 before={f: form.initial.get(f) for f in form.changed_data},
                 after={f: form.cleaned_data.get(f) for f in form.changed_data},
                 role="manager",
             )
         else:
-            LeadEvent.objects.create(lead=obj, kind=LeadEvent.Kind.CREATED, actor=request.user, target=obj.state)
-            audit(request.user, "lead.create", obj, after={"name": obj.name, "credit_code": obj.credit_code})
+            audit(
+                request.user,
+                EventType.LEAD_CREATE,
+                obj,
+                after={"name": obj.name, "credit_code": obj.credit_code, "state": obj.state},
+            )
 
 
 class PromisedSupportInline(admin.TabularInline):
@@ -116,20 +142,3 @@ class AgreementAdmin(admin.ModelAdmin):
             before={f: form.initial.get(f) for f in form.changed_data},
             after={f: form.cleaned_data.get(f) for f in form.changed_data},
         )
-
-
-@admin.register(LeadEvent)
-class LeadEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "lead", "kind", "transition", "source", "target", "actor"]
-    list_filter = ["kind", "transition"]
-    search_fields = ["lead__name", "comment"]
-    list_select_related = ["lead", "actor"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

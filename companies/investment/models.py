@@ -15,7 +15,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, FSMModelMixin
 
 from companies import uscc
@@ -171,63 +170,6 @@ class Lead(LeadTransitions, FSMModelMixin, models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in workflow.OPEN_STATES
-
-
-class LeadEvent(models.Model):
-    """The lead's own history: each stage change and link, with who, when and why. Append-only."""
-
-    class Kind(models.TextChoices):
-        CREATED = "created", _("登记线索")
-        IMPORTED = "imported", _("批量导入")
-        TRANSITION = "transition", _("阶段变更")
-        LINKED = "linked", _("关联企业档案")
-        AGREEMENT = "agreement", _("登记协议")
-
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(pgettext_lazy("lead event", "事项"), max_length=20, choices=Kind.choices)
-    transition = models.CharField(_("操作"), max_length=30, blank=True)
-    source = models.CharField(_("原阶段"), max_length=30, blank=True)
-    target = models.CharField(_("新阶段"), max_length=30, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    at = models.DateTimeField(_("记录时间"), auto_now_add=True, db_index=True)
-    occurred_on = models.DateField(_("发生日期"), null=True, blank=True)
-    comment = models.TextField(_("说明"), blank=True)
-
-    class Meta:
-        verbose_name = _("线索记录")
-        verbose_name_plural = _("线索记录")
-        ordering = ["at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.lead} {self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("Lead history is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Lead history is append-only.")
-
-    @property
-    def source_label(self) -> str:
-        return workflow.state_label(self.source) if self.source else ""
-
-    @property
-    def target_label(self) -> str:
-        return workflow.state_label(self.target) if self.target else ""
-
-    @property
-    def transition_label(self) -> str:
-        t = workflow.BY_KEY.get(self.transition)
-        return str(t.label) if t else self.get_kind_display()
 
 
 class Agreement(models.Model):

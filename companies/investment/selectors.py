@@ -10,9 +10,11 @@ Definitions used by the pipeline page (also printed on it, so the figures can be
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
@@ -21,9 +23,11 @@ from django.utils.translation import gettext as _
 
 from companies import uscc
 from companies.models import Company
+from invest.audit import EventType
+from invest.models import AuditEntry
 
 from . import workflow
-from .models import Agreement, Lead, LeadEvent, PromisedSupport, PromotionEvent
+from .models import Agreement, Lead, PromisedSupport, PromotionEvent
 
 ZERO = Decimal("0.00")
 FEN = Decimal("0.01")
@@ -240,6 +244,100 @@ def _application_model():
     return model
 
 
+@dataclass(frozen=True)
+class HistoryRow:
+    """One line of a lead's history, read from its audit entry: what happened, from which stage to which,
+    on which day, who did it and what they said."""
+
+    at: datetime
+    action: str
+    label: str
+    source: str
+    target: str
+    occurred_on: date | None
+    actor: Any
+    comment: str
+    #: The transition's key for a stage change, else "".
+    transition: str = ""
+
+    @property
+    def source_label(self) -> str:
+        return workflow.state_label(self.source) if self.source else ""
+
+    @property
+    def target_label(self) -> str:
+        return workflow.state_label(self.target) if self.target else ""
+
+
+_BY_EVENT = {workflow.TABLE.event_type(t.key): t for t in workflow.TRANSITIONS}
+#: The audit entries that make up a lead's history (the admin's edits and whole imports are audited only).
+HISTORY_EVENTS = (
+    EventType.LEAD_CREATE,
+    EventType.LEAD_IMPORTED,
+    *_BY_EVENT,
+    EventType.LEAD_LINK_COMPANY,
+    EventType.LEAD_ADD_AGREEMENT,
+)
+
+
+def lead_histories(leads: list[Lead]) -> dict[int, list[HistoryRow]]:
+    """Each lead's history, oldest first, in three queries for any number of leads."""
+    entries = list(
+        AuditEntry.objects.filter(
+            target_type=Lead._meta.label_lower,
+            target_id__in=[str(lead.pk) for lead in leads],
+            action__in=HISTORY_EVENTS,
+        )
+        .select_related("actor")
+        .order_by("at", "id")
+    )
+    afters = [e.after if isinstance(e.after, dict) else {} for e in entries]
+    agreements = Agreement.objects.in_bulk([a["agreement"] for a in afters if a.get("agreement")])
+    companies = Company.objects.in_bulk([a["company"] for a in afters if a.get("company")])
+    histories: dict[int, list[HistoryRow]] = defaultdict(list)
+    for entry, after in zip(entries, afters, strict=True):
+        before = entry.before if isinstance(entry.before, dict) else {}
+        spec = _BY_EVENT.get(entry.action)
+        agreement = agreements.get(after.get("agreement"))
+        company = companies.get(after.get("company"))
+        if spec is not None:
+            label, source, target = str(spec.label), before.get("state", ""), after.get("state", "")
+            if spec.needs_agreement:
+                occurred_on = agreement.signed_on if agreement else None
+            else:
+                occurred_on = date.fromisoformat(after[spec.date_field]) if after.get(spec.date_field) else None
+            comment = entry.reason
+        else:
+            label, source, occurred_on = str(EventType(entry.action).label), "", None
+            # A lead is created in the table's first stage (entries written by the admin did not say so).
+            created = entry.action in (EventType.LEAD_CREATE, EventType.LEAD_IMPORTED)
+            target = (after.get("state") or workflow.STATE_KEYS[0]) if created else ""
+            if entry.action == EventType.LEAD_LINK_COMPANY and company is not None:
+                comment = entry.reason or str(company)
+            elif entry.action == EventType.LEAD_ADD_AGREEMENT and agreement is not None:
+                comment = entry.reason or agreement.number or str(agreement.signed_on)
+            else:
+                comment = entry.reason
+        histories[int(entry.target_id)].append(
+            HistoryRow(
+                at=entry.at,
+                action=entry.action,
+                label=label,
+                source=source,
+                target=target,
+                occurred_on=occurred_on,
+                actor=entry.actor,
+                comment=comment,
+                transition=spec.key if spec else "",
+            )
+        )
+    return histories
+
+
+def lead_history(lead: Lead) -> list[HistoryRow]:
+    return lead_histories([lead]).get(lead.pk, [])
+
+
 @dataclass
 class SupportRow:
     case_number: str
@@ -279,11 +377,13 @@ def company_history(company: Company) -> CompanyHistory:
         leads_of_company(company)
         .select_related("event", "owner")
         .prefetch_related(
-            Prefetch("events", queryset=LeadEvent.objects.select_related("actor").order_by("at", "id")),
             Prefetch("agreements", queryset=Agreement.objects.prefetch_related("promised_items")),
         )
         .order_by("created_at", "id")
     )
+    histories = lead_histories(leads)
+    for lead in leads:
+        lead.history = histories.get(lead.pk, [])
     agreements = sorted((a for lead in leads for a in lead.agreements.all()), key=lambda a: (a.signed_on, a.pk))
     settled_dates = [lead.settled_on for lead in leads if lead.settled_on]
     settled_on = min(settled_dates) if settled_dates else None

@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 
 from companies import uscc
 from companies.models import Company
-from invest.audit import audit
+from invest.audit import EventType, audit, audit_each
 from invest.roles import has_role
 
 from . import workflow
-from .models import Agreement, Lead, LeadEvent, PromisedSupport, validate_item_code
+from .models import Agreement, Lead, PromisedSupport, validate_item_code
 
 FEN = Decimal("0.01")
 
@@ -103,18 +103,6 @@ def _role(actor) -> str:
     return "manager" if has_role(actor, "manager") else ""
 
 
-def _record(lead: Lead, kind: str, actor, *, transition: str = "", source: str = "", target: str = "", **kw) -> None:
-    LeadEvent.objects.create(
-        lead=lead,
-        kind=kind,
-        transition=transition,
-        source=source,
-        target=target,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        **kw,
-    )
-
-
 def _snapshot(lead: Lead) -> dict:
     return {
         "state": lead.state,
@@ -136,8 +124,7 @@ def create_lead(actor, **fields) -> Lead:
         lead = Lead(**fields)
         lead.full_clean()
         lead.save()
-        _record(lead, LeadEvent.Kind.CREATED, actor, target=lead.state)
-        audit(actor, "lead.create", lead, after=_snapshot(lead), role=_role(actor))
+        audit(actor, EventType.LEAD_CREATE, lead, after=_snapshot(lead), role=_role(actor))
     return lead
 
 
@@ -174,8 +161,6 @@ def advance(lead: Lead, transition: str, actor, **data) -> Lead:
             raise TransitionRefused(reason, "wrong_stage")
 
         before = _snapshot(locked)
-        source = locked.state
-        occurred_on = None
         agreement = None
 
         if transition == "contact":
@@ -215,22 +200,14 @@ def advance(lead: Lead, transition: str, actor, **data) -> Lead:
         locked.save()
         if transition == "sign_agreement":
             agreement = _create_agreement(locked, actor, agreement_data)
-        _record(
-            locked,
-            LeadEvent.Kind.TRANSITION,
-            actor,
-            transition=transition,
-            source=source,
-            target=locked.state,
-            occurred_on=occurred_on,
-            comment=comment,
-        )
         after = _snapshot(locked)
         if agreement is not None:
             after["agreement"] = agreement.pk
-        audit(actor, f"lead.{transition}", locked, before=before, after=after, reason=comment, role=_role(actor))
+        # One entry is the step in the audit log and in the lead's history (selectors.lead_history).
+        event = workflow.TABLE.event_type(transition)
+        audit(actor, event, locked, before=before, after=after, reason=comment, role=_role(actor))
         if transition == "settle" and locked.company_id:
-            _record(locked, LeadEvent.Kind.LINKED, actor, comment=str(locked.company))
+            _audit_link(locked, actor, role=_role(actor))
     return locked
 
 
@@ -303,10 +280,9 @@ def add_agreement(lead: Lead, actor, **data) -> Agreement:
                 "wrong_stage",
             )
         agreement = _create_agreement(locked, actor, _agreement_data(data))
-        _record(locked, LeadEvent.Kind.AGREEMENT, actor, comment=agreement.number or str(agreement.signed_on))
         audit(
             actor,
-            "lead.add_agreement",
+            EventType.LEAD_ADD_AGREEMENT,
             locked,
             after={"agreement": agreement.pk, "committed_investment": agreement.committed_investment},
             role=_role(actor),
@@ -333,9 +309,19 @@ def link_waiting_leads(company: Company, actor=None) -> LinkResult:
     for lead in waiting:
         lead.company = company
         lead.save(update_fields=["company", "updated_at"])
-        _record(lead, LeadEvent.Kind.LINKED, actor, comment=str(company))
-        audit(actor, "lead.link_company", lead, before={"company": None}, after={"company": company.pk})
+        _audit_link(lead, actor)
     return LinkResult(company=company, leads=[lead.pk for lead in waiting])
+
+
+def _audit_link(lead: Lead, actor, role: str = "") -> None:
+    audit(
+        actor,
+        EventType.LEAD_LINK_COMPANY,
+        lead,
+        before={"company": None},
+        after={"company": lead.company_id},
+        role=role,
+    )
 
 
 def link_all_waiting_leads(actor=None) -> list[LinkResult]:
@@ -355,10 +341,6 @@ def link_all_waiting_leads(actor=None) -> list[LinkResult]:
 
 
 def record_imported(leads: Iterable[Lead], actor, source_name: str) -> None:
-    """History rows for leads created by an import, one per lead (the import itself is audited once, by the caller)."""
-    leads = list(leads)
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    LeadEvent.objects.bulk_create(
-        LeadEvent(lead=lead, kind=LeadEvent.Kind.IMPORTED, actor=user, target=lead.state, comment=source_name)
-        for lead in leads
-    )
+    """History entries for leads created by an import, one per lead, naming the file (the import itself is
+    audited once, by the caller, as EventType.LEAD_IMPORT)."""
+    audit_each(actor, EventType.LEAD_IMPORTED, leads, after=lambda lead: {"state": lead.state}, reason=source_name)

@@ -106,7 +106,7 @@ def _render_detail(request, lead, bound=None, status=200):
         "investment/lead_detail.html",
         {
             "lead": lead,
-            "events": lead.events.select_related("actor"),
+            "events": selectors.lead_history(lead),
             "agreements": lead.agreements.prefetch_related("promised_items"),
             "actions": _forms_for(lead, request.user, bound),
         },

@@ -42,6 +42,9 @@ class LeadTransition(base.Transition):
     """One arrow of the funnel: the common fields (invest.workflow.Transition) and what the person must supply."""
 
     help: Any = ""
+    #: The lead's date this step sets: the history shows it as the date the step happened (for the signing,
+    #: needs_agreement, it is the agreement's signing date).
+    date_field: str = ""
     needs_credit_code: bool = False
     needs_agreement: bool = False
     #: Drawn as the main button; the others (losing a lead) as a danger button.
@@ -66,6 +69,7 @@ TRANSITIONS: tuple[LeadTransition, ...] = (
         target=CONTACTED,
         roles=MANAGER,
         help=_("已与对方取得联系。接洽日期用于统计从接洽到落地的天数。"),
+        date_field="contacted_on",
     ),
     LeadTransition(
         key="negotiate",
@@ -94,6 +98,7 @@ TRANSITIONS: tuple[LeadTransition, ...] = (
         target=SETTLED,
         roles=MANAGER,
         help=_("企业已在江津注册或剧组已在江津开机。按统一社会信用代码关联企业档案；档案尚未导入的，导入后自动关联。"),
+        date_field="settled_on",
         needs_credit_code=True,
     ),
     LeadTransition(
@@ -110,7 +115,7 @@ TRANSITIONS: tuple[LeadTransition, ...] = (
 )
 
 #: The table, checked by the base when built (keys unique, sources and targets known, settled/lost final).
-TABLE = base.Table(STATES, TRANSITIONS)
+TABLE = base.Table(STATES, TRANSITIONS, subject="lead")
 STATE_BY_KEY: dict[str, State] = TABLE.state_by_key
 STATE_KEYS: tuple[str, ...] = TABLE.state_keys
 BY_KEY: dict[str, LeadTransition] = TABLE.transition_by_key

@@ -10,7 +10,8 @@ from django.core.management import CommandError, call_command
 
 from companies.investment import workflow
 from companies.investment.importing import ImportFileError, import_leads
-from companies.investment.models import Lead, LeadEvent, ProjectKind
+from companies.investment.models import Lead, ProjectKind
+from companies.investment.selectors import lead_history
 from invest.models import AuditEntry
 from tests.factories import UserFactory
 from tests.factories.companies import next_credit_code
@@ -57,7 +58,8 @@ def test_csv_in_each_encoding_with_chinese_headers(encoding, event, boss):
     crew = Lead.objects.get(name="《山城往事》剧组")
     assert crew.project_kind == ProjectKind.PRODUCTION_SHOOT
     assert crew.expected_investment == Decimal("1200000.01")
-    assert LeadEvent.objects.filter(kind=LeadEvent.Kind.IMPORTED).count() == 2
+    assert [(e.label, e.target, e.comment) for e in lead_history(crew)] == [("批量导入", "new", report.file)]
+    assert AuditEntry.objects.filter(action="lead.imported", target_type="investment.lead").count() == 2
     entry = AuditEntry.objects.get(action="lead.import")
     assert entry.actor == boss and entry.after["created"] == 2
 

@@ -6,7 +6,8 @@ import pytest
 from django.db import transaction
 
 from companies.investment import selectors, services, workflow
-from companies.investment.models import Lead, LeadEvent
+from companies.investment.models import Lead
+from companies.investment.selectors import lead_history
 from companies.investment.services import advance
 from companies.models import Company
 from invest.models import AuditEntry
@@ -36,7 +37,9 @@ def test_company_already_registered_is_linked_when_the_lead_settles(boss):
 
     assert settled.company == company
     assert settled.credit_code == company.credit_code
-    assert LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.LINKED).count() == 1
+    assert [(e.label, e.comment) for e in [e for e in lead_history(lead) if e.action == "lead.link_company"]] == [
+        ("关联企业档案", str(company))
+    ]
 
 
 def test_company_imported_later_is_linked_when_its_record_is_created(boss):
@@ -49,7 +52,7 @@ def test_company_imported_later_is_linked_when_its_record_is_created(boss):
 
     lead.refresh_from_db()
     assert lead.company == company
-    link = LeadEvent.objects.get(lead=lead, kind=LeadEvent.Kind.LINKED)
+    [link] = [e for e in lead_history(lead) if e.action == "lead.link_company"]
     assert company.name in link.comment
     assert AuditEntry.objects.filter(action="lead.link_company", target_id=str(lead.pk)).exists()
 
@@ -78,7 +81,7 @@ def test_rolled_back_company_import_leaves_the_lead_waiting(boss):
 
     lead.refresh_from_db()
     assert lead.company is None
-    assert not LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.LINKED).exists()
+    assert not [e for e in lead_history(lead) if e.action == "lead.link_company"]
 
 
 def test_sweep_links_companies_written_without_signals(boss):
@@ -106,7 +109,7 @@ def test_companies_bulk_import_links_waiting_leads(boss):
     assert report.applied
     lead.refresh_from_db()
     assert lead.company.name == "重庆批量落地影业有限公司"
-    assert LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.LINKED).count() == 1
+    assert len([e for e in lead_history(lead) if e.action == "lead.link_company"]) == 1
 
 
 def test_link_command_reports_what_it_linked(boss):
@@ -270,7 +273,7 @@ def test_company_history_lists_leads_agreements_and_events(boss, monkeypatch):
     assert [x.pk for x in history.leads] == [lead.pk]
     assert history.settled_on == days_ago(7)
     assert history.committed_total == Decimal("10000000.00")
-    assert [e.transition for e in history.leads[0].events.all() if e.kind == "transition"] == [
+    assert [e.transition for e in history.leads[0].history if e.transition] == [
         "contact",
         "negotiate",
         "sign_agreement",

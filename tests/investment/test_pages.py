@@ -1,6 +1,7 @@
 """The manager pages: access by role, the figures shown, the XLSX export, actions on the lead page."""
 
 import io
+import re
 from decimal import Decimal
 
 import openpyxl
@@ -180,9 +181,11 @@ def test_admin_pages_load(client):
         reverse("admin:investment_promotionevent_changelist"),
         reverse("admin:investment_agreement_changelist"),
         reverse("admin:investment_agreement_change", args=[lead.agreements.get().pk]),
-        reverse("admin:investment_leadevent_changelist"),
     ]:
         assert client.get(url).status_code == 200, url
+    # The lead's history (from the audit log) is on its admin page, as on the lead page.
+    page = client.get(reverse("admin:investment_lead_change", args=[lead.pk])).content.decode()
+    assert all(str(workflow.BY_KEY[key].label) in page for key in ("contact", "negotiate", "sign_agreement"))
 
 
 def test_navigation_links_the_pipeline_for_managers_only(client):
@@ -199,3 +202,39 @@ def test_admin_keeps_the_credit_code_of_a_settled_lead(client):
     assert 'name="credit_code"' not in page
     page = client.get(reverse("admin:investment_lead_change", args=[LeadFactory().pk])).content.decode()
     assert 'name="credit_code"' in page
+
+
+def _history_rows(page: str) -> list[list[str]]:
+    section = re.search(r'<h2 id="history-heading">.*?</table>', page, re.S).group(0)
+    return [
+        [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", section.split("<tbody>")[1], re.S)
+    ]
+
+
+def test_lead_page_shows_the_whole_history_in_order_and_words(client, boss):
+    """Each line of the lead's history: what happened, the stage change, the day it happened, who, the comment."""
+    from companies.investment import services
+
+    boss.first_name, boss.last_name = "明", "王"
+    boss.save()
+    company = CompanyFactory(name="重庆历史影业有限公司")
+    lead = services.create_lead(boss, name="历史线索", owner=boss)
+    lead = services.advance(lead, "contact", boss, on=days_ago(40), comment="电话沟通")
+    lead = services.advance(lead, "negotiate", boss)
+    lead = services.advance(lead, "sign_agreement", boss, committed_investment="1000000", signed_on=days_ago(20))
+    lead = services.advance(lead, "settle", boss, credit_code=company.credit_code, on=days_ago(10))
+    services.add_agreement(lead, boss, committed_investment="5000", signed_on=days_ago(5), number="补充协议1号")
+
+    rows = _history_rows(client.get(reverse("investment:lead", args=[lead.pk])).content.decode())
+
+    who = boss.get_full_name()
+    assert [row[1:] for row in rows] == [
+        ["登记线索", "线索", "—", who, "—"],
+        ["记录首次接洽", "线索 → 已接洽", f"{days_ago(40):%Y-%m-%d}", who, "电话沟通"],
+        ["进入洽谈", "已接洽 → 洽谈中", "—", who, "—"],
+        ["登记签约", "洽谈中 → 已签约", f"{days_ago(20):%Y-%m-%d}", who, "—"],
+        ["确认落地", "已签约 → 已落地", f"{days_ago(10):%Y-%m-%d}", who, "—"],
+        ["关联企业档案", "—", "—", who, str(company)],
+        ["登记协议", "—", "—", who, "补充协议1号"],
+    ]

@@ -6,7 +6,6 @@ import re
 from django.urls import reverse
 from django.utils import translation
 
-from companies.investment.models import LeadEvent
 from invest.models import AuditEntry
 from policies.models import Criterion, Invitation
 from tests.factories.investment import LeadFactory
@@ -23,10 +22,9 @@ def label(model, field: str) -> str:
 def test_field_labels_in_english_by_meaning_and_unchanged_in_chinese():
     with translation.override("en"):
         assert label(AuditEntry, "action") == "Action"
-        assert label(LeadEvent, "kind") == "Event"  # next to its `transition` column, "操作" = Action
         assert label(Criterion, "item") == label(Invitation, "item") == "Item"
     with translation.override("zh-hans"):
-        assert {label(AuditEntry, "action"), label(LeadEvent, "kind"), label(Criterion, "item")} == {"事项"}
+        assert {label(AuditEntry, "action"), label(Criterion, "item")} == {"事项"}
 
 
 def test_english_pages_say_action_over_a_history_and_item_over_support_items(client, staff, member, case_of):
