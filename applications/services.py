@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from companies.models import Company, Membership
-from invest.audit import audit
+from invest.audit import EventType, audit
 from invest.formats import yuan
 from invest.notify import mark_read, notify
 from invest.roles import has_role
@@ -252,7 +252,7 @@ def perform(application: Application, transition: str, actor, *, on: date | None
             changed = {k: v for k, v in after.items() if before[k] != v}
             audit(
                 user,
-                f"case.{spec.key}",
+                workflow.TABLE.event_type(spec.key),
                 locked,
                 before={"state": source, **{k: before[k] for k in changed}},
                 after={"state": locked.state, **changed},
@@ -776,7 +776,7 @@ def assign_experts(applications: Iterable[Application], experts: Iterable, actor
                 )
                 if new:
                     created += 1
-                    audit(user, "case.assign_expert", locked, after={"expert": expert.pk}, role="reviewer")
+                    audit(user, EventType.CASE_ASSIGN_EXPERT, locked, after={"expert": expert.pk}, role="reviewer")
                     _notify(
                         [expert],
                         locked,
@@ -828,7 +828,7 @@ def give_opinion(
         assignment.save()
         audit(
             expert,
-            "case.expert_opinion",
+            EventType.CASE_EXPERT_OPINION,
             locked,
             after={"opinion": opinion, "score": score, "suggested_amount": assignment.suggested_amount},
             reason=assignment.comment,
@@ -871,7 +871,13 @@ def file_objection(application: Application, *, name: str, contact: str, content
             return repeated
         if locked.state == "objection_review":
             objection = _new_objection(locked, {"name": name, "contact": contact}, content.strip(), _actor_user(actor))
-            audit(_actor_user(actor), "case.file_objection", locked, reason=content, role=workflow.PUBLIC)
+            audit(
+                _actor_user(actor),
+                workflow.TABLE.event_type("file_objection"),
+                locked,
+                reason=content,
+                role=workflow.PUBLIC,
+            )
             application.refresh_from_db()
             return objection
         perform(locked, "file_objection", actor, name=name, contact=contact, comment=content)
@@ -961,7 +967,11 @@ def create_draft(
             created_by=user,
         )
         audit(
-            user, "case.create", app, after={"state": app.state, "item": item.pk, "round": round.pk}, role="applicant"
+            user,
+            EventType.CASE_CREATE,
+            app,
+            after={"state": app.state, "item": item.pk, "round": round.pk},
+            role="applicant",
         )
     return app
 
@@ -1010,7 +1020,7 @@ def update_draft(
         app.save()
         audit(
             user,
-            "case.update",
+            EventType.CASE_UPDATE,
             app,
             before=before,
             after={"facts": app.facts, "project_title": app.project_title, "requested_amount": app.requested_amount},
@@ -1091,7 +1101,7 @@ def add_material(application: Application, actor, *, key: str, uploaded_file) ->
             CorrectionItem.objects.filter(pk=correction_item.pk).update(answered=True)
         audit(
             user,
-            "case.material",
+            EventType.CASE_MATERIAL,
             app,
             before={"key": key, "sha256": [m.sha256 for m in old]} if old else None,
             after={"key": key, "sha256": detected.sha256, "name": detected.safe_name},

@@ -17,11 +17,11 @@ class EventType(models.TextChoices):
     """The named event types of cases and leads: an entry's ``action`` is one of these, or the event of a
     workflow transition (``transition_event``). The values are stored and the API shows them: never rename one."""
 
-    CASE_CREATE = "case.create", _("创建申报")
-    CASE_UPDATE = "case.update", _("修改申报")
+    CASE_CREATE = "case.create", _("创建申报草稿")
+    CASE_UPDATE = "case.update", _("保存申报表")
     CASE_MATERIAL = "case.material", _("上传材料")
-    CASE_ASSIGN_EXPERT = "case.assign_expert", _("指定评审专家")
-    CASE_EXPERT_OPINION = "case.expert_opinion", _("提交评审意见")
+    CASE_ASSIGN_EXPERT = "case.assign_expert", _("指派评审专家")
+    CASE_EXPERT_OPINION = "case.expert_opinion", _("专家提交评审意见")
     LEAD_CREATE = "lead.create", _("登记线索")
     #: One per lead an import created; the import as a whole is LEAD_IMPORT, on the file.
     LEAD_IMPORTED = "lead.imported", _("批量导入")

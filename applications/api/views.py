@@ -26,7 +26,7 @@ from companies import uscc
 from companies.models import Membership
 from companies.selectors import companies_visible_to
 from invest.api.core import ErrorSerializer, id_param
-from invest.audit import trail
+from invest.audit import EventType, trail
 from invest.roles import has_role
 from policies.api.views import published_items
 from policies.models import Round
@@ -51,7 +51,7 @@ from .serializers import (
 )
 
 # Audit entries about the expert review stay between the office and its experts.
-STAFF_ONLY_ACTIONS = {"case.assign_expert", "case.expert_opinion"}
+STAFF_ONLY_ACTIONS = {EventType.CASE_ASSIGN_EXPERT, EventType.CASE_EXPERT_OPINION}
 
 
 def applications_visible_to(user) -> QuerySet[Application]:

@@ -20,6 +20,7 @@ from applications.models import Application
 from applications.rules import STAFF_ROLES
 from applications.workdays import WorkingCalendar, today
 from companies.models import Membership
+from invest.audit import EventType
 from invest.models import AuditEntry
 from invest.roles import has_role, user_roles
 
@@ -145,22 +146,14 @@ def timeline(application: Application, *, for_applicant: bool = False) -> list[T
         .select_related("actor")
         .order_by("at", "id")
     )
-    labels = {f"case.{t.key}": t.label for t in workflow.TRANSITIONS}
     from django.utils.translation import gettext as _
 
-    labels.update(
-        {
-            "case.create": _("创建申报草稿"),
-            "case.update": _("保存申报表"),
-            "case.material": _("上传材料"),
-            "case.assign_expert": _("指派评审专家"),
-            "case.expert_opinion": _("专家提交评审意见"),
-        }
-    )
+    labels = {workflow.TABLE.event_type(t.key): t.label for t in workflow.TRANSITIONS}
+    labels.update({e.value: e.label for e in EventType if e.value.startswith("case.")})
     material_labels = {m["key"]: str(m.get("label") or m["key"]) for m in (application.item.materials or [])}
     out: list[TimelineEntry] = []
     for e in entries:
-        if for_applicant and e.action in ("case.assign_expert", "case.expert_opinion"):
+        if for_applicant and e.action in (EventType.CASE_ASSIGN_EXPERT, EventType.CASE_EXPERT_OPINION):
             continue
         role = str(settings.ROLES.get(e.actor_role, "")) if e.actor_role else ""
         if e.actor_role == "system":
@@ -171,12 +164,12 @@ def timeline(application: Application, *, for_applicant: bool = False) -> list[T
             else ((e.actor.get_full_name() or e.actor.username) if e.actor else "")
         )
         state = (e.after or {}).get("state", "") if isinstance(e.after, dict) else ""
-        if e.action == "case.material":
+        if e.action == EventType.CASE_MATERIAL:
             name = str((e.after or {}).get("name", "")) if isinstance(e.after, dict) else ""
             key = str((e.after or {}).get("key", "")) if isinstance(e.after, dict) else ""
             detail = f"{material_labels.get(key, key)}：{name}" if name else material_labels.get(key, key)
             last = out[-1] if out else None
-            if last is not None and last.title == str(labels["case.material"]) and last.actor == actor:
+            if last is not None and last.title == str(labels[EventType.CASE_MATERIAL]) and last.actor == actor:
                 last.count += 1
                 last.details.append((e.at, detail))
                 continue
@@ -224,7 +217,7 @@ def states_entered(application: Application) -> list[str]:
         AuditEntry.objects.filter(
             target_type="applications.application",
             target_id=str(application.pk),
-            action__in=[f"case.{t.key}" for t in workflow.TRANSITIONS],
+            action__in=workflow.TABLE.event_types(),
         )
         .order_by("at", "id")
         .values_list("after", flat=True)
@@ -341,7 +334,7 @@ def average_working_days_per_stage(qs: QuerySet[Application]) -> list[dict[str, 
     ids = [str(pk) for pk in qs.values_list("pk", flat=True)]
     entries = (
         AuditEntry.objects.filter(target_type="applications.application", target_id__in=ids)
-        .filter(action__in=[f"case.{t.key}" for t in workflow.TRANSITIONS])
+        .filter(action__in=workflow.TABLE.event_types())
         .order_by("target_id", "at", "id")
         .values_list("target_id", "at", "before", "after")
     )
