@@ -35,6 +35,48 @@ DEADLINE_EFFECTS = {
 }
 
 
+#: The kinds of input a transition may ask for; applications.portal.forms and applications.api.serializers
+#: each map every kind to their field (a web form field, a DRF serializer field).
+INPUT_KINDS = ("text", "line", "amount", "date", "correction_items")
+
+
+@dataclass(frozen=True)
+class Input:
+    """One thing the actor gives when taking a transition. The web form (portal.forms.TransitionForm) and the
+    API's request serializer (api.serializers.transition_request_serializer) are both built from these.
+
+    ``required`` is the web form's: the API takes every input as optional and leaves the check to the services,
+    which refuse with a code (``comment_required``, ``voucher_required``…)."""
+
+    name: str
+    kind: str
+    label: Any = ""
+    required: bool = False
+    help: Any = ""
+    #: What the OpenAPI schema says of the field (English), after the keys of the transitions that read it.
+    api_help: str = ""
+    max_length: int | None = None
+    #: The case attribute the web form prefills the field with (e.g. ``remaining_to_disburse``), or None.
+    initial: str | None = None
+    #: The web form's error messages by code (required, invalid…).
+    messages: dict[str, Any] = field(default_factory=dict, compare=False)
+    #: An amount below this case attribute needs a reason in the comment (a reduction, 核减); the message says so.
+    reason_below: str | None = None
+    reason_below_message: Any = ""
+
+
+def comment_input(spec: Transition) -> Input:
+    """The comment every transition takes: required when the table says the actor must give a reason."""
+    return Input(
+        "comment",
+        "text",
+        _("理由或说明") if spec.comment_required else _("说明（可选）"),
+        required=spec.comment_required,
+        max_length=5000,
+        messages={"required": _("办理这一步必须写明理由，请填写。")},
+    )
+
+
 @dataclass(frozen=True)
 class State(base.State):
     """A case state (key, label, terminal, label_en: see invest.workflow.State) and its place in the stepper."""
@@ -63,6 +105,16 @@ class Transition(base.Transition):
     conditions: tuple[str, ...] = ()
     #: Offered as a bulk action on lists of cases.
     bulk: bool = False
+    #: What the actor gives, besides the comment (which every transition takes; declare an Input named
+    #: "comment" to word it differently). See Input.
+    inputs: tuple[Input, ...] = ()
+
+    @property
+    def all_inputs(self) -> tuple[Input, ...]:
+        """The declared inputs, then the comment (unless declared among them): the web form's order."""
+        if any(i.name == "comment" for i in self.inputs):
+            return self.inputs
+        return (*self.inputs, comment_input(self))
 
     described: ClassVar[tuple[str, ...]] = (
         "automatic",
@@ -189,6 +241,41 @@ STATES: tuple[State, ...] = (
     ),
 )
 
+
+def _amount(label: Any, *, initial: str | None = None, required: bool = True, **more: Any) -> Input:
+    return Input(
+        "amount",
+        "amount",
+        label,
+        required=required,
+        initial=initial,
+        messages={"required": _("请填写金额（元）。")} if required else {},
+        api_help="the amount in yuan (元).",
+        **more,
+    )
+
+
+#: What finance gives for a payment.
+_PAYMENT = (
+    Input(
+        "paid_on",
+        "date",
+        _("拨付日期"),
+        required=True,
+        api_help="payment date.",
+        messages={"required": _("请填写拨付日期。"), "invalid": _("请按 2026-01-31 的格式填写日期。")},
+    ),
+    Input(
+        "voucher_number",
+        "line",
+        _("凭证号"),
+        required=True,
+        max_length=60,
+        api_help="payment voucher number.",
+        messages={"required": _("请填写付款凭证号。")},
+    ),
+)
+
 _BEFORE_DECISION = ("draft", "submitted", "correction_requested", "accepted", "preliminary_review", "expert_review")
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -234,6 +321,24 @@ TRANSITIONS: tuple[Transition, ...] = (
         document_kind="correction_notice",
         confirm=True,
         label_en="Request correction",
+        inputs=(
+            Input(
+                "items",
+                "correction_items",
+                _("需要补正的材料或数据（可多选）"),
+                required=True,
+                api_help="what to correct.",
+                messages={"required": _("请至少勾选一项需要补正的材料或数据。")},
+            ),
+            Input(
+                "deadline",
+                "date",
+                _("补正期限"),
+                help=_("留空按10个工作日计算。"),
+                api_help="deadline (default 10 working days).",
+            ),
+            Input("comment", "text", _("补充说明（可选）"), max_length=5000),
+        ),
     ),
     Transition(
         "not_accept",
@@ -280,6 +385,22 @@ TRANSITIONS: tuple[Transition, ...] = (
         conditions=("experts_assigned",),
         bulk=True,
         label_en="Send to experts",
+        inputs=(
+            _amount(
+                _("初审金额（元）"),
+                initial="computed_amount",
+                reason_below="computed_amount",
+                reason_below_message=_("初审金额 %(amount)s 元低于测算金额 %(computed)s 元（核减），请写明核减理由。"),
+            ),
+            # The service refuses a reduction without a reason: the label says so before anyone tries.
+            Input(
+                "comment",
+                "text",
+                _("说明（核减时必填）"),
+                help=_("初审金额低于测算金额（核减）时，请写明核减理由。"),
+                max_length=5000,
+            ),
+        ),
     ),
     Transition(
         "complete_expert_review",
@@ -303,6 +424,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         bulk=True,
         confirm=True,
         label_en="Approve and publish notice",
+        inputs=(_amount(_("批准金额（元）"), initial="reviewed_amount"),),
     ),
     Transition(
         "reject",
@@ -325,6 +447,12 @@ TRANSITIONS: tuple[Transition, ...] = (
         comment_required=True,
         deadline="hold",
         label_en="File objection",
+        inputs=(
+            Input("name", "line", _("真实姓名"), required=True, max_length=100, api_help="your real name."),
+            Input(
+                "contact", "line", _("联系电话或电子邮箱"), required=True, max_length=100, api_help="phone or e-mail."
+            ),
+        ),
     ),
     Transition(
         "uphold_objection",
@@ -371,6 +499,8 @@ TRANSITIONS: tuple[Transition, ...] = (
         document_kind="disbursement_notice",
         confirm=True,
         label_en="Record partial disbursement",
+        # A part: the finance officer types it; 拨付完毕 is prefilled with what is left.
+        inputs=(_amount(_("本次拨付金额（元）")), *_PAYMENT),
     ),
     Transition(
         "disburse",
@@ -382,6 +512,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         document_kind="disbursement_notice",
         confirm=True,
         label_en="Record final disbursement",
+        inputs=(_amount(_("本次拨付金额（元）"), initial="remaining_to_disburse"), *_PAYMENT),
     ),
     Transition("archive", ("disbursed",), "archived", ("manager",), _("归档"), confirm=True, label_en="Archive"),
     Transition(
@@ -395,6 +526,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         deadline="stop",
         confirm=True,
         label_en="Claw back",
+        inputs=(_amount(_("追回金额（元）"), required=False),),
     ),
 )
 
@@ -547,6 +679,8 @@ def _check_table() -> None:
     """Fail at import rather than at run time when the case fields contradict the rest (TABLE checks the base)."""
     for t in TRANSITIONS:
         assert t.deadline in DEADLINE_EFFECTS, t.key
+        assert all(i.kind in INPUT_KINDS for i in t.inputs), t.key
+        assert len({i.name for i in t.inputs}) == len(t.inputs), t.key
         assert all(c in CONDITIONS for c in t.conditions), t.key
     for s in STATES:
         # The stepper places a detour after the step it leaves from, which must be on the main path.

@@ -134,24 +134,47 @@ class CorrectionItemSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class TransitionRequestSerializer(serializers.Serializer):
-    """Everything a transition may need; GET .../transitions/ says which fields each one uses."""
+def _api_field(inp: workflow.Input, help_text: str) -> serializers.Field:
+    """The request field of one kind of workflow.Input (the web form's are in applications.portal.forms).
+    Every input is optional here: the services refuse a missing one with a code of their own."""
+    if inp.kind == "amount":
+        return serializers.DecimalField(
+            max_digits=16, decimal_places=2, required=False, allow_null=True, help_text=help_text
+        )
+    if inp.kind == "date":
+        return serializers.DateField(required=False, help_text=help_text)
+    if inp.kind == "correction_items":
+        return CorrectionItemSerializer(many=True, required=False, help_text=help_text)
+    return serializers.CharField(max_length=inp.max_length, required=False, allow_blank=True, help_text=help_text)
 
-    expected_state = serializers.ChoiceField(
-        choices=workflow.STATE_KEYS,
-        required=False,
-        help_text="The stage you saw; if the case has moved on since, the answer is 409 changed_under_you.",
-    )
-    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True)
-    amount = serializers.DecimalField(max_digits=16, decimal_places=2, required=False, allow_null=True)
-    items = CorrectionItemSerializer(many=True, required=False, help_text="request_correction: what to correct.")
-    deadline = serializers.DateField(
-        required=False, help_text="request_correction: deadline (default 10 working days)."
-    )
-    paid_on = serializers.DateField(required=False, help_text="disburse: payment date.")
-    voucher_number = serializers.CharField(max_length=60, required=False, allow_blank=True)
-    name = serializers.CharField(max_length=100, required=False, allow_blank=True, help_text="file_objection.")
-    contact = serializers.CharField(max_length=100, required=False, allow_blank=True, help_text="file_objection.")
+
+def transition_request_fields(spec: workflow.Transition) -> list[str]:
+    """Which request fields a transition reads: the comment, then its declared inputs."""
+    return ["comment", *(i.name for i in spec.all_inputs if i.name != "comment")]
+
+
+def transition_request_serializer() -> type[serializers.Serializer]:
+    """Everything a transition may need, built from the inputs the workflow table declares (each field's help
+    names the transitions that read it); GET .../transitions/ says which fields each one uses."""
+    readers: dict[str, list[workflow.Transition]] = {}
+    for spec in workflow.TRANSITIONS:
+        if spec.automatic:
+            continue
+        for name in transition_request_fields(spec):
+            readers.setdefault(name, []).append(spec)
+    fields: dict[str, serializers.Field] = {
+        "expected_state": serializers.ChoiceField(
+            choices=workflow.STATE_KEYS,
+            required=False,
+            help_text="The stage you saw; if the case has moved on since, the answer is 409 changed_under_you.",
+        )
+    }
+    every = sum(1 for t in workflow.TRANSITIONS if not t.automatic)
+    for name, specs in readers.items():
+        inp = next(i for i in specs[0].all_inputs if i.name == name)
+        keys = "" if len(specs) == every else ", ".join(t.key for t in specs) + ": "
+        fields[name] = _api_field(inp, (keys + inp.api_help).strip())
+    return type("TransitionRequestSerializer", (serializers.Serializer,), {"__module__": __name__, **fields})
 
 
 class TimelineEntrySerializer(serializers.Serializer):

@@ -26,6 +26,7 @@ from companies import uscc
 from companies.models import Membership
 from companies.selectors import companies_visible_to
 from invest.api.core import ErrorSerializer, id_param
+from invest.api.schema import AutoSchema
 from invest.audit import EventType, trail
 from invest.roles import has_role
 from policies.api.views import published_items
@@ -46,8 +47,9 @@ from .serializers import (
     ObjectionSerializer,
     OpinionRequestSerializer,
     TimelineEntrySerializer,
-    TransitionRequestSerializer,
     parse_bool,
+    transition_request_fields,
+    transition_request_serializer,
 )
 
 # Audit entries about the expert review stay between the office and its experts.
@@ -70,18 +72,22 @@ def applications_visible_to(user) -> QuerySet[Application]:
     return Application.objects.filter(visible)
 
 
-def transition_fields(spec: workflow.Transition) -> list[str]:
-    """Which request fields a transition reads (services.perform's data by transition)."""
-    fields = ["comment"]
-    if spec.amount:
-        fields.append("amount")
-    fields += {
-        "request_correction": ["items", "deadline"],
-        "disburse": ["paid_on", "voucher_number"],
-        "disburse_partial": ["paid_on", "voucher_number"],
-        "file_objection": ["name", "contact"],
-    }.get(spec.key, [])
-    return fields
+class CaseSchema(AutoSchema):
+    """The transition action's request body is built from the workflow table's inputs when the schema is
+    generated, and the operation lists the request fields each transition reads (``x-inputs-by-transition``)."""
+
+    def get_request_serializer(self):
+        if getattr(self.view, "action", None) == "take_transition":
+            return transition_request_serializer()
+        return super().get_request_serializer()
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation and getattr(self.view, "action", None) == "take_transition":
+            operation["x-inputs-by-transition"] = {
+                t.key: transition_request_fields(t) for t in workflow.TRANSITIONS if not t.automatic
+            }
+        return operation
 
 
 def _check_facts(facts: dict) -> None:
@@ -118,6 +124,7 @@ LIST_PARAMETERS = [
 )
 class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ApplicationSerializer
+    schema = CaseSchema()
     lookup_value_regex = "[0-9]+"
 
     def get_queryset(self) -> QuerySet[Application]:
@@ -267,7 +274,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 "target": spec.target,
                 "comment_required": spec.comment_required,
                 "amount": spec.amount,
-                "fields": transition_fields(spec),
+                "fields": transition_request_fields(spec),
             }
             for spec in services.allowed_transitions(case, request.user)
         ]
@@ -276,7 +283,8 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     @extend_schema(
         summary="Take a transition",
-        request=TransitionRequestSerializer,
+        description="The request fields each transition reads are listed in x-inputs-by-transition "
+        "(and by GET .../transitions/); each field's description names the transitions that read it.",
         parameters=[
             OpenApiParameter(
                 "name",
@@ -293,7 +301,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         case = self.get_object()
         if name not in workflow.TRANSITION_BY_KEY:
             raise exceptions.NotFound(_("没有“%(key)s”这个办理步骤。") % {"key": name}, code="unknown_transition")
-        form = TransitionRequestSerializer(data=request.data)
+        form = transition_request_serializer()(data=request.data)
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
         expected = data.pop("expected_state", None)

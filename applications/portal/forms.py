@@ -221,110 +221,97 @@ class ConfirmForm(forms.Form):
     comment = forms.CharField(label=_("说明（可选）"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+def _text_field(form: TransitionForm, inp: workflow.Input) -> forms.Field:
+    return forms.CharField(label=inp.label, required=inp.required, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _line_field(form: TransitionForm, inp: workflow.Input) -> forms.Field:
+    return forms.CharField(label=inp.label, required=inp.required, max_length=inp.max_length)
+
+
+def _amount_field(form: TransitionForm, inp: workflow.Input) -> forms.Field:
+    initial = getattr(form.application, inp.initial) if inp.initial else None
+    return DecimalTextField(label=inp.label, money=True, required=inp.required, initial=initial)
+
+
+def _date_field(form: TransitionForm, inp: workflow.Input) -> forms.Field:
+    return forms.DateField(label=inp.label, required=inp.required, widget=HtmlDateInput())
+
+
+def _correction_items_field(form: TransitionForm, inp: workflow.Input) -> forms.Field:
+    """The materials and facts of the case's item to tick, each with its own reason typed beside its checkbox:
+    the notice lists each item with its own reason."""
+    item = form.application.item
+    choices = [(f"material:{m['key']}", m.get("label") or m["key"]) for m in item.materials or []]
+    choices += [
+        (f"fact:{f['key']}", _("申报数据：%(label)s") % {"label": f.get("label") or f["key"]})
+        for f in item.form_fields or []
+    ]
+    field = forms.MultipleChoiceField(
+        label=inp.label, choices=choices, required=inp.required, widget=forms.CheckboxSelectMultiple
+    )
+    form.fields[inp.name] = field  # before the reasons, so the form reads in order
+    for value, label in choices:
+        name = "note-" + value.replace(":", "-")
+        form.fields[name] = forms.CharField(
+            label=_("“%(label)s”的补正要求") % {"label": label},
+            required=False,
+            max_length=500,
+            help_text=_("写明缺什么或哪里有误、怎样补正，例如：扫描件不清晰，请重新上传加盖公章的彩色扫描件。"),
+        )
+        form.item_notes.append((value, name, str(label)))
+    return field
+
+
+#: The web form field of each kind of workflow.Input (the API's are in applications.api.serializers).
+FIELD_BUILDERS = {
+    "text": _text_field,
+    "line": _line_field,
+    "amount": _amount_field,
+    "date": _date_field,
+    "correction_items": _correction_items_field,
+}
+
+
 class TransitionForm(forms.Form):
-    """The fields one transition needs, derived from its row of the workflow table."""
+    """The fields one transition needs: its inputs as its row of the workflow table declares them."""
 
     def __init__(self, *args, spec: workflow.Transition, application, **kwargs):
         super().__init__(*args, **kwargs)
         self.spec = spec
-        self.computed = application.computed_amount
-        prefix_id = f"t-{spec.key}"
-        self.auto_id = prefix_id + "-%s"
-        if spec.key == "request_correction":
-            choices = [(f"material:{m['key']}", m.get("label") or m["key"]) for m in application.item.materials or []]
-            choices += [
-                (f"fact:{f['key']}", _("申报数据：%(label)s") % {"label": f.get("label") or f["key"]})
-                for f in application.item.form_fields or []
-            ]
-            self.fields["items"] = forms.MultipleChoiceField(
-                label=_("需要补正的材料或数据（可多选）"),
-                choices=choices,
-                widget=forms.CheckboxSelectMultiple,
-                error_messages={"required": _("请至少勾选一项需要补正的材料或数据。")},
-            )
-            # One reason per item, typed beside its checkbox: the notice lists each item with its own reason.
-            self.item_notes: list[tuple[str, str, str]] = []
-            for value, label in choices:
-                name = "note-" + value.replace(":", "-")
-                self.fields[name] = forms.CharField(
-                    label=_("“%(label)s”的补正要求") % {"label": label},
-                    required=False,
-                    max_length=500,
-                    help_text=_("写明缺什么或哪里有误、怎样补正，例如：扫描件不清晰，请重新上传加盖公章的彩色扫描件。"),
-                )
-                self.item_notes.append((value, name, str(label)))
-            self.fields["deadline"] = forms.DateField(
-                label=_("补正期限"),
-                required=False,
-                widget=HtmlDateInput(),
-                help_text=_("留空按10个工作日计算。"),
-            )
-        if spec.amount and spec.key not in ("claw_back",):
-            default = {
-                "reviewed_amount": application.computed_amount,
-                "approved_amount": application.reviewed_amount,
-                "disbursed_amount": application.remaining_to_disburse,
-            }.get(spec.amount)
-            if spec.key == "disburse_partial":
-                default = None  # a part: the finance officer types it; 拨付完毕 is prefilled with what is left
-            self.fields["amount"] = DecimalTextField(
-                label={
-                    "reviewed_amount": _("初审金额（元）"),
-                    "approved_amount": _("批准金额（元）"),
-                    "disbursed_amount": _("本次拨付金额（元）"),
-                }.get(spec.amount, _("金额（元）")),
-                money=True,
-                initial=default,
-                error_messages={"required": _("请填写金额（元）。")},
-            )
-        elif spec.key == "claw_back":
-            self.fields["amount"] = DecimalTextField(label=_("追回金额（元）"), money=True, required=False)
-        if spec.key in ("disburse", "disburse_partial"):
-            self.fields["paid_on"] = forms.DateField(
-                label=_("拨付日期"),
-                widget=HtmlDateInput(),
-                error_messages={"required": _("请填写拨付日期。"), "invalid": _("请按 2026-01-31 的格式填写日期。")},
-            )
-            self.fields["voucher_number"] = forms.CharField(
-                label=_("凭证号"), max_length=60, error_messages={"required": _("请填写付款凭证号。")}
-            )
-        comment_label = _("理由或说明") if spec.comment_required else _("说明（可选）")
-        if spec.key == "send_to_experts":
-            # The service refuses a reduction without a reason: the label says so before anyone tries.
-            comment_label = _("说明（核减时必填）")
-        elif spec.key == "request_correction":
-            comment_label = _("补充说明（可选）")
-        self.fields["comment"] = forms.CharField(
-            label=comment_label,
-            required=spec.comment_required,
-            widget=forms.Textarea(attrs={"rows": 3}),
-            error_messages={"required": _("办理这一步必须写明理由，请填写。")},
-        )
-        if spec.key == "send_to_experts":
-            self.fields["comment"].help_text = _("初审金额低于测算金额（核减）时，请写明核减理由。")
+        self.application = application
+        self.auto_id = f"t-{spec.key}-%s"
+        #: (checkbox value, reason field name, label) of a correction request's items.
+        self.item_notes: list[tuple[str, str, str]] = []
+        for inp in spec.all_inputs:
+            field = FIELD_BUILDERS[inp.kind](self, inp)
+            if inp.help:
+                field.help_text = inp.help
+            field.error_messages.update(inp.messages)
+            self.fields[inp.name] = field
 
     def note_fields(self):
         """(checkbox value, its reason field) of a correction request, for the template to pair them."""
-        return [(value, label, self[name]) for value, name, label in getattr(self, "item_notes", [])]
+        return [(value, label, self[name]) for value, name, label in self.item_notes]
 
     def clean(self):
         data = super().clean()
-        if self.spec.key == "request_correction":
-            for value, name, label in self.item_notes:
-                if value in (data.get("items") or []) and not (data.get(name) or "").strip():
-                    self.add_error(name, _("请写明“%(label)s”需要怎样补正。") % {"label": label})
-        if self.spec.key == "send_to_experts":
-            amount, computed = data.get("amount"), getattr(self, "computed", None)
-            if amount is not None and computed is not None and amount < computed and not data.get("comment"):
+        for value, name, label in self.item_notes:
+            if value in (data.get("items") or []) and not (data.get(name) or "").strip():
+                self.add_error(name, _("请写明“%(label)s”需要怎样补正。") % {"label": label})
+        for inp in self.spec.all_inputs:
+            if not inp.reason_below:
+                continue
+            amount, threshold = data.get(inp.name), getattr(self.application, inp.reason_below)
+            if amount is not None and threshold is not None and amount < threshold and not data.get("comment"):
                 self.add_error(
-                    "comment",
-                    _("初审金额 %(amount)s 元低于测算金额 %(computed)s 元（核减），请写明核减理由。")
-                    % {"amount": yuan(amount), "computed": yuan(computed)},
+                    "comment", inp.reason_below_message % {"amount": yuan(amount), "computed": yuan(threshold)}
                 )
         return data
 
     def service_data(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith("note-")}
+        """The inputs as services.perform takes them; an input left empty is not passed (its default applies)."""
+        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith("note-") and v is not None}
         if "items" in data:
             notes = {value: (self.cleaned_data.get(name) or "").strip() for value, name, _label in self.item_notes}
             data["items"] = [
@@ -336,10 +323,6 @@ class TransitionForm(forms.Form):
                 }
                 for value in data["items"]
             ]
-            if data.get("deadline") is None:
-                data.pop("deadline", None)
-        if data.get("amount") is None:
-            data.pop("amount", None)
         return data
 
 
