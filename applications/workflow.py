@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -22,14 +23,25 @@ from invest.workflow import PUBLIC, SYSTEM  # noqa: F401  (the pseudo roles, nam
 
 #: Working days of each clock (DOMAIN.md). A correction request may set a different deadline.
 DEADLINE_DAYS = {"acceptance": 5, "correction": 10, "public_notice": 5}
+#: Years a company may not apply after its support was clawed back (DOMAIN.md: 追回资金并禁入).
+BAN_YEARS = 5
+
+
+def counted(text: Any, **numbers: Any) -> Any:
+    """A lazy text with its numbers (working days, years) filled in when it is shown, in the language of the
+    moment, so texts take their numbers from DEADLINE_DAYS and BAN_YEARS instead of typing them."""
+    return lazy(lambda: str(text) % numbers, str)()
+
 
 #: What a transition does to the case's deadline clock.
 DEADLINE_EFFECTS = {
     "keep": _("不影响期限"),
-    "start_acceptance": _("开始计算受理期限（5个工作日）"),
-    "pause_for_correction": _("受理期限暂停，开始计算补正期限（默认10个工作日）"),
+    "start_acceptance": counted(_("开始计算受理期限（%(days)s个工作日）"), days=DEADLINE_DAYS["acceptance"]),
+    "pause_for_correction": counted(
+        _("受理期限暂停，开始计算补正期限（默认%(days)s个工作日）"), days=DEADLINE_DAYS["correction"]
+    ),
     "resume": _("补正完成，受理期限恢复计算（剩余工作日）"),
-    "start_notice": _("开始（或重新开始）公示期（5个工作日）"),
+    "start_notice": counted(_("开始（或重新开始）公示期（%(days)s个工作日）"), days=DEADLINE_DAYS["public_notice"]),
     "hold": _("公示期因异议暂停"),
     "stop": _("停止计时"),
 }
@@ -237,7 +249,7 @@ STATES: tuple[State, ...] = (
         _("已追回"),
         terminal=True,
         label_en="Clawed back",
-        next_step=_("扶持资金已追回，本单位五年内不得申报"),
+        next_step=counted(_("扶持资金已追回，本单位%(years)s年内不得申报"), years=BAN_YEARS),
     ),
 )
 
@@ -334,8 +346,8 @@ TRANSITIONS: tuple[Transition, ...] = (
                 "deadline",
                 "date",
                 _("补正期限"),
-                help=_("留空按10个工作日计算。"),
-                api_help="deadline (default 10 working days).",
+                help=counted(_("留空按%(days)s个工作日计算。"), days=DEADLINE_DAYS["correction"]),
+                api_help=f"deadline (default {DEADLINE_DAYS['correction']} working days).",
             ),
             Input("comment", "text", _("补充说明（可选）"), max_length=5000),
         ),

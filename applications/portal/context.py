@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from applications import workflow
 from invest.roles import ADMIN_ROLES, has_role
 
 from .selectors import DASHBOARD_ROLES, WORKBENCH_ROLES
@@ -18,5 +19,8 @@ def portal(request: HttpRequest) -> dict:
             "dashboard": bool(user) and has_role(user, *DASHBOARD_ROLES),
             # The Django admin (policies, rounds, registry, calendar): managers, auditors and superusers.
             "admin": bool(user) and (has_role(user, *ADMIN_ROLES) or bool(getattr(user, "is_superuser", False))),
-        }
+        },
+        # The numbers the pages' texts quote, from the workflow table (not typed into the templates).
+        "deadline_days": workflow.DEADLINE_DAYS,
+        "ban_years": workflow.BAN_YEARS,
     }

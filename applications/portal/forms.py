@@ -210,8 +210,11 @@ class MaterialForm(forms.Form):
 
 class SubmitForm(forms.Form):
     pledge = forms.BooleanField(
-        label=_(
-            "本单位承诺：所填信息和所附材料真实、准确、完整，如有虚假，自愿承担相应法律责任，并接受追回资金、五年内禁止申报的处理。"
+        label=workflow.counted(
+            _(
+                "本单位承诺：所填信息和所附材料真实、准确、完整，如有虚假，自愿承担相应法律责任，并接受追回资金、%(years)s年内禁止申报的处理。"
+            ),
+            years=workflow.BAN_YEARS,
         ),
         error_messages={"required": _("请阅读并勾选诚信承诺，再提交申报。")},
     )
