@@ -10,10 +10,10 @@ site language can never strand a record in a state nobody knows.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from django_fsm import transition
+from django_fsm import GET_STATE, transition
 
 #: Pseudo roles. ``system`` transitions are taken only by the service itself (a deadline run, the last expert
 #: opinion); ``public`` transitions are open to anyone, signed in or not (a named objection during 公示).
@@ -60,10 +60,20 @@ class Transition:
     #: Cannot be undone: the page asks for confirmation, restating what will happen, before it is taken.
     confirm: bool = False
     label_en: str = ""
+    #: For a transition whose arrival state follows from the record (a payment that may or may not be the
+    #: last): ``(record) -> state key``, asked after the method's body ran (django-fsm's GET_STATE), and the
+    #: states besides ``target`` it may answer.
+    decide_target: Callable[[Any], str] | None = field(default=None, compare=False)
+    other_targets: tuple[str, ...] = ()
 
     #: The fields the JSON description prints after key, label, sources, target, roles and role labels, in
     #: this order. A subclass lists its own domain fields here.
     described: ClassVar[tuple[str, ...]] = ("automatic", "comment_required", "confirm")
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """Every state the transition may end in: ``target``, then ``other_targets``."""
+        return (self.target, *self.other_targets)
 
     @property
     def automatic(self) -> bool:
@@ -115,7 +125,8 @@ class Table:
         assert len(self.transition_by_key) == len(self.transitions), "two transitions share a key"
         assert reopening <= set(self.transition_by_key), sorted(reopening - set(self.transition_by_key))
         for t in self.transitions:
-            assert t.target in self.state_by_key, t.key
+            assert all(target in self.state_by_key for target in t.targets), t.key
+            assert (t.decide_target is None) == (not t.other_targets), t.key
             assert t.sources and all(s in self.state_by_key for s in t.sources), t.key
             assert t.roles, t.key
             # Terminal means no further regular work; only a reopening transition reaches back into it.
@@ -159,7 +170,8 @@ class Table:
         for t in self.transitions:
             who = "/".join(t.roles)
             for source in t.sources:
-                lines.append(f"    {source} --> {t.target}: {t.key} ({who})")
+                for target in t.targets:
+                    lines.append(f"    {source} --> {target}: {t.key} ({who})")
         for s in self.states:
             if s.terminal:
                 lines.append(f"    {s.key} --> [*]")
@@ -199,7 +211,7 @@ class Table:
             return transition(
                 field=field,
                 source=list(spec.sources),
-                target=spec.target,
+                target=GET_STATE(spec.decide_target, states=list(spec.targets)) if spec.decide_target else spec.target,
                 conditions=conditions(spec) if conditions else [],
                 permission=permission(spec) if permission else None,
                 custom={"spec": spec},
