@@ -2,7 +2,7 @@
 
 Shown as an image, the same in every browser (a sandboxed PDF in a frame stays blank in Chromium), and no
 uploaded PDF runs in the viewer's browser. The case page's material preview does the same in
-applications.portal.views.material_preview.
+applications.portal.views.materials.material_preview.
 """
 
 from __future__ import annotations

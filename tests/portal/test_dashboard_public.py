@@ -28,10 +28,10 @@ def test_dashboard_figures_and_charts(client, staff, member, case_of):
 def test_dashboard_warns_when_next_years_holidays_are_missing(client, staff, monkeypatch):
     from applications import selectors
 
-    monkeypatch.setattr("applications.portal.views.next_year_schedule_missing", lambda: 2027)
+    monkeypatch.setattr("applications.portal.views.office.next_year_schedule_missing", lambda: 2027)
     client.force_login(staff["manager"])
     assert "尚未录入 2027 年的节假日和调休安排" in client.get(reverse("portal:dashboard")).text
-    monkeypatch.setattr("applications.portal.views.next_year_schedule_missing", lambda: None)
+    monkeypatch.setattr("applications.portal.views.office.next_year_schedule_missing", lambda: None)
     assert "尚未录入" not in client.get(reverse("portal:dashboard")).text
     assert selectors.next_year_schedule_missing  # the real selector exists
 
