@@ -1,8 +1,8 @@
 """Checks every uploaded file before it is stored.
 
 A subsidy office receives business licences, invoices and contracts from anyone who can register. The
-file's *name* is chosen by the sender, so the type is decided by the file's *content* (magic bytes; for
-OFD/DOCX/XLSX, which are ZIP containers, by the entries inside). A file whose content does not match its
+file's *name* is chosen by the sender, so the type is decided by the file's *content* (the signature, read
+by the `filetype` library; for OFD/DOCX/XLSX, which are ZIP containers, by the entries inside). A file whose content does not match its
 extension is refused: it is either a mistake the applicant should fix or an attempt to smuggle something
 past a reviewer who opens it. Stored files get random names, so nobody can reach a material by guessing
 a URL or a path, and the readable name the applicant gave is kept only as sanitised display text.
@@ -31,11 +31,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
+import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import Storage, default_storage
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from filetype.types.archive import Pdf, Zip
+from filetype.types.image import Jpeg, Png
 
 logger = logging.getLogger(__name__)
 
@@ -203,21 +206,30 @@ def _zip_kind(f: IO[bytes]) -> str | None:
     return None
 
 
+# The leading signatures, as the pinned `filetype` library knows them (only the four families we accept, so
+# anything else is "unknown"). What filetype cannot tell — whether a PDF was cut off, and OFD, DOCX and XLSX,
+# which are all ZIP containers — is decided here from the end marker and the container's entries.
+_SIGNATURES = {
+    Pdf: "pdf",
+    Jpeg: "jpeg",
+    Png: "png",
+    Zip: "zip",
+}
+_MATCHERS = [matcher() for matcher in _SIGNATURES]
+
+
 def detect_kind(f: IO[bytes], size: int) -> str | None:
     """The kind of the content, "damaged" for a recognised but broken file, or None when unknown."""
     f.seek(0)
-    head = f.read(16)
-    if head.startswith(b"%PDF-"):
+    matched = filetype.match(f.read(8192), matchers=_MATCHERS)
+    family = _SIGNATURES[type(matched)] if matched else None
+    if family == "pdf":
         # A PDF ends with %%EOF (some writers add a little trailing junk); no marker means it was cut off.
         f.seek(max(0, size - 2048))
         return "pdf" if b"%%EOF" in f.read() else "damaged"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"PK\x03\x04"):
+    if family == "zip":
         return _zip_kind(f)
-    return None
+    return family
 
 
 def _sha256(f: Any) -> str:
