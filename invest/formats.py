@@ -1,22 +1,6 @@
-"""How the service writes numbers for people: the one place amounts get their thousands separators."""
+"""Moved to invest.money, the one money module; this name stays only for the modules not yet switched
+(applications.services, the portal views). Import `yuan` from invest.money."""
 
-from __future__ import annotations
+from invest.money import yuan
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
-
-FEN = Decimal("0.01")
-
-
-def yuan(value: Any) -> str:
-    """120000 → "120,000.00": an amount in yuan with thousands separators and two decimals (never via float).
-
-    Used in messages ("不能高于测算金额 120,000.00 元") and pages alike; an empty value gives "—".
-    """
-    if value is None or value == "":
-        return "—"
-    try:
-        amount = Decimal(str(value)).quantize(FEN, rounding=ROUND_HALF_UP)
-    except InvalidOperation:
-        return str(value)
-    return f"{amount:,.2f}"
+__all__ = ["yuan"]

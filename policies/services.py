@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,17 +19,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from invest.money import figures, to_fen
+
 from .expressions import compile_rule, symbols
 from .variables import BOOLEAN, CHOICE, DATE, NUMBER, VARIABLES, number_problem
 
-FEN = Decimal("0.01")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BAN_LABEL = "未处于失信禁入期"
-
-
-def to_fen(value: Decimal) -> Decimal:
-    """Money is rounded half-up to the fen, once, after the amount expression."""
-    return Decimal(value).quantize(FEN, rounding=ROUND_HALF_UP)
 
 
 # --- facts -------------------------------------------------------------------------------------------------------
@@ -141,7 +137,7 @@ def display_value(key: str, value: Any) -> str:
     if isinstance(value, Decimal | int | float):
         number = Decimal(str(value))
         if variable is not None and str(variable.unit) == "元":
-            return f"{to_fen(number):,.2f}"
+            return figures(number)
         if number == number.to_integral_value():
             return f"{int(number):,}" if abs(number) >= 10000 else str(int(number))
         return format(number.normalize(), "f")
@@ -323,7 +319,7 @@ def run_amount(rules: dict[str, Any], facts: dict[str, Any]) -> tuple[Decimal | 
     computed, amount, capped_by = apply_caps(raw, rules)
     message = ""
     if capped_by:
-        message = _("按上限 %(cap)s 元计") % {"cap": f"{amount:,.2f}"}
+        message = _("按上限 %(cap)s 元计") % {"cap": figures(amount)}
     return computed, amount, capped_by, message
 
 
@@ -371,8 +367,8 @@ def evaluate_snapshot(snapshot: dict[str, Any], *, on: dt.date | None = None) ->
 
 
 def seed_catalogue() -> dict[str, int]:
-    """Load the seeded policy, its nine items and the 2026 round. Idempotent, and never overwrites what a manager
-    has since edited: an existing policy, item or round is left as it is."""
+    """Load the seeded policy, its nine items and the current year's round (catalogue.year_round). Idempotent, and
+    never overwrites what a manager has since edited: an existing policy, item or round is left as it is."""
     from django.db import transaction
 
     from . import catalogue
@@ -385,9 +381,8 @@ def seed_catalogue() -> dict[str, int]:
             title=catalogue.POLICY["title"], defaults={**catalogue.POLICY, "title_en": catalogue.POLICY_TITLE_EN}
         )
         created["policies"] += new
-        _round, new = Round.objects.get_or_create(
-            policy=policy, name=catalogue.ROUND_2026["name"], defaults=catalogue.ROUND_2026
-        )
+        this_year = catalogue.year_round(timezone.localdate().year)
+        _round, new = Round.objects.get_or_create(policy=policy, name=this_year["name"], defaults=this_year)
         created["rounds"] += new
         for order, spec in enumerate(catalogue.ITEMS, start=1):
             if SupportItem.objects.filter(code=spec["code"]).exists():

@@ -8,37 +8,27 @@ both, we print the shorter form: no 零 between 元 and 角 (100,010,000.50 → 
 also allow 壹亿零壹万元零伍角, which we do not print) and no 整 after 角. We keep our own function because `cn2an` 0.5.24 drops
 the 零 for a whole zero 万 group before a four-digit group (700,006,700 → 柒亿陆仟柒佰元整, which should
 be 柒亿零陆仟柒佰元整); below 100 million it agrees with us, and the tests use it there as an oracle.
-Input is a Decimal (or int/str), rounded half-up to the fen; floats are refused.
+Input is a Decimal (or int/str), rounded half-up to the fen by invest.money.to_fen; floats are refused.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
+
+from invest.money import figures, to_fen
 
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 SMALL_UNITS = ("", "拾", "佰", "仟")
 BIG_UNITS = ("", "万", "亿", "万亿")
-FEN = Decimal("0.01")
 MAX_AMOUNT = Decimal("9999999999999999.99")
-_TOO_LARGE = MAX_AMOUNT + Decimal("0.005")  # the smallest amount that rounds above MAX_AMOUNT
 
 
-def to_fen(amount: Decimal | int | str) -> Decimal:
-    """Round to the fen, half up, the way every amount in this service is rounded.
-
-    Amounts beyond MAX_AMOUNT (either sign), NaN and infinity raise ValueError. The range is checked before
-    quantizing: quantize raises decimal.InvalidOperation once the result needs more than 28 digits."""
-    if isinstance(amount, float):
-        raise TypeError("money must be Decimal, int or str, never float")
-    try:
-        value = Decimal(amount)
-    except InvalidOperation:
-        raise ValueError(f"not an amount: {amount!r}") from None
-    if not value.is_finite():
-        raise ValueError("amount must be a finite number")
-    if abs(value) >= _TOO_LARGE:
+def _printable(amount: Decimal | int | str) -> Decimal:
+    """The amount rounded by invest.money.to_fen, refused beyond MAX_AMOUNT (either sign) with ValueError."""
+    value = to_fen(amount)
+    if abs(value) > MAX_AMOUNT:
         raise ValueError("amount too large")
-    return value.quantize(FEN, rounding=ROUND_HALF_UP)
+    return value
 
 
 def _group(n: int) -> str:
@@ -82,11 +72,9 @@ def _yuan(n: int) -> str:
 
 def amount_in_capitals(amount: Decimal | int | str) -> str:
     """壹佰万元整 for 1,000,000.00; 零元整 for 0. Negative amounts are refused: no document owes a negative sum."""
-    value = to_fen(amount)
+    value = _printable(amount)
     if value < 0:
         raise ValueError("amount must not be negative")
-    if value > MAX_AMOUNT:
-        raise ValueError("amount too large")
     fen_total = int(value * 100)
     yuan, cents = divmod(fen_total, 100)
     jiao, fen = divmod(cents, 10)
@@ -106,4 +94,4 @@ def amount_in_capitals(amount: Decimal | int | str) -> str:
 
 def amount_in_figures(amount: Decimal | int | str) -> str:
     """¥1,000,000.00: yuan sign, thousands separators, always two decimals."""
-    return f"¥{to_fen(amount):,.2f}"
+    return f"¥{figures(_printable(amount))}"

@@ -3,7 +3,7 @@ so a manager who adds a field to an item adds it to the form; nothing here knows
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -12,13 +12,11 @@ from django.utils.translation import gettext_lazy as _
 
 from applications import workflow
 from applications.models import CorrectionItem, ExpertAssignment
-from invest.formats import yuan
+from invest.money import figures, parse, to_fen, yuan
 from invest.widgets import HtmlDateInput
 from policies.texts import spec_label
 from policies.variables import VARIABLES, validate_number
 
-FEN = Decimal("0.01")
-FULL_WIDTH = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
 UPLOAD_EXTENSIONS = {
     "pdf": [".pdf"],
     "jpeg": [".jpg", ".jpeg"],
@@ -31,17 +29,12 @@ KIND_LABELS = {"pdf": "PDF", "jpeg": "JPG", "png": "PNG", "ofd": "OFD", "docx": 
 
 
 def parse_number(value: Any) -> Decimal | None:
-    """Numbers as people type them: 1,234,567.8 / １２３４ / ' 500000 ' → Decimal (never float)."""
-    text = str(value or "").translate(FULL_WIDTH).replace(",", "").replace(" ", "").replace("¥", "").strip()
-    if not text:
-        return None
+    """Numbers as people type them: 1,234,567.8 / １２３４ / ' 500000 ' → Decimal (never float), read by
+    invest.money.parse."""
     try:
-        number = Decimal(text)
-    except InvalidOperation:
+        return parse(value)
+    except ValueError:
         raise forms.ValidationError(_("请填写数字，例如 1,200,000 或 1200000.50。"), code="invalid")
-    if not number.is_finite():
-        raise forms.ValidationError(_("请填写数字，例如 1,200,000 或 1200000.50。"), code="invalid")
-    return number
 
 
 class NumberInput(forms.TextInput):
@@ -67,14 +60,14 @@ class DecimalTextField(forms.CharField):
         if number < 0:
             raise forms.ValidationError(_("不能为负数，请填写 0 或更大的数。"), code="negative")
         if self.money:
-            number = number.quantize(FEN, rounding=ROUND_HALF_UP)
+            number = to_fen(number)
         return number
 
     def prepare_value(self, value):
         if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
             value = Decimal(str(value))
             if self.money:
-                return f"{value.quantize(FEN, rounding=ROUND_HALF_UP):,.2f}"
+                return figures(value)
             return f"{value:,}" if value == value.to_integral_value() else f"{value:,f}"
         return value
 

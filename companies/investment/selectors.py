@@ -30,7 +30,6 @@ from . import workflow
 from .models import Agreement, Lead, PromisedSupport, PromotionEvent
 
 ZERO = Decimal("0.00")
-FEN = Decimal("0.01")
 TENTH = Decimal("0.1")
 COMMITTED_STATES = (workflow.AGREEMENT_SIGNED, workflow.SETTLED)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,13 +14,12 @@ from django.utils.translation import gettext as _
 
 from companies import uscc
 from companies.models import Company
+from invest import money as amounts
 from invest.audit import EventType, audit, audit_each
 from invest.roles import has_role
 
 from . import workflow
 from .models import Agreement, Lead, PromisedSupport, validate_item_code
-
-FEN = Decimal("0.01")
 
 
 class TransitionRefused(Exception):
@@ -42,19 +41,19 @@ def can_manage(user) -> bool:
 
 def money(value, label: str) -> Decimal:
     """A non-negative amount in yuan, rounded half-up to the fen; refuses floats and words with a clear reason."""
-    if isinstance(value, float):
-        value = str(value)
     try:
-        amount = Decimal(str(value).replace(",", "").replace("，", "").replace("¥", "").replace("￥", "").strip())
-    except (InvalidOperation, TypeError):
+        amount = amounts.parse(value)
+    except ValueError:
+        amount = None
+    if amount is None:
         raise TransitionRefused(
             _("“%(label)s”应为以元为单位的金额，例如 5000000.00。") % {"label": label}, "invalid_amount"
         )
-    if not amount.is_finite() or amount < 0:
+    if amount < 0:
         raise TransitionRefused(
             _("“%(label)s”不能为负数，请填写以元为单位的金额。") % {"label": label}, "invalid_amount"
         )
-    return amount.quantize(FEN, rounding=ROUND_HALF_UP)
+    return amounts.to_fen(amount)
 
 
 def _occurred_on(data: dict, label: str) -> date:

@@ -120,3 +120,39 @@ def test_amounts_above_the_maximum_are_refused():
 def test_absurd_amounts_are_refused_with_value_error(absurd):
     with pytest.raises(ValueError):
         money.amount_in_capitals(absurd)
+
+
+# invest.money: the one reader of typed amounts and the one rounding rule.
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("40,000", "40000"),
+        ("４００００", "40000"),
+        ("40000.5", "40000.5"),
+        (" ¥1,234,567.80 ", "1234567.80"),
+        ("￥４０，０００．５", "40000.5"),
+        (40000, "40000"),
+        (1.5, "1.5"),
+    ],
+)
+def test_amounts_are_read_as_people_type_them(typed, expected):
+    from invest.money import parse
+
+    assert parse(typed) == Decimal(expected)
+
+
+@pytest.mark.parametrize("typed", ["abc", "1.2.3", "NaN", "Infinity", True])
+def test_what_is_no_number_is_refused_with_value_error(typed):
+    from invest.money import parse
+
+    with pytest.raises(ValueError):
+        parse(typed)
+
+
+@given(amounts)
+def test_figures_parse_back_to_the_same_amount(amount):
+    from invest.money import figures, parse, to_fen
+
+    assert parse(figures(amount)) == to_fen(amount)

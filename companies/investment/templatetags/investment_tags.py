@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-
 from django import template
+
+from invest import money
 
 from .. import selectors
 from ..services import can_manage
@@ -12,16 +12,8 @@ from ..services import can_manage
 register = template.Library()
 
 
-@register.filter
-def yuan(value) -> str:
-    """1234567.5 → 1,234,567.50: thousands separators, two decimals, no float on the way."""
-    if value is None or value == "":
-        return "—"
-    try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    except InvalidOperation:
-        return str(value)
-    return f"{amount:,.2f}"
+# 1234567.5 → 1,234,567.50: thousands separators, two decimals, no float on the way.
+register.filter("yuan", money.yuan)
 
 
 @register.filter
