@@ -12,36 +12,24 @@ from . import workflow
 from .models import PromotionEvent
 
 
-def _date_field(label):
-    return forms.DateField(
-        label=label, required=False, widget=HtmlDateInput(), help_text=_("不填为今天。")
+def _field(spec: workflow.LeadInput) -> forms.Field:
+    if spec.kind == "date":
+        return forms.DateField(
+            label=spec.label, required=spec.required, widget=HtmlDateInput(), help_text=spec.help or _("不填为今天。")
+        )
+    if spec.kind == "amount":
+        return forms.DecimalField(
+            label=spec.label, required=spec.required, min_value=0, decimal_places=2, max_digits=16, help_text=spec.help
+        )
+    widget = forms.Textarea(attrs={"rows": 3}) if spec.kind == "long_text" else None
+    return forms.CharField(
+        label=spec.label, required=spec.required, max_length=spec.max_length, help_text=spec.help, widget=widget
     )
 
 
 def transition_form_class(spec: workflow.LeadTransition) -> type[forms.Form]:
-    """The fields each transition asks for, in the place where it is performed."""
-    attrs: dict[str, forms.Field] = {}
-    if spec.key == "contact":
-        attrs["on"] = _date_field(_("接洽日期"))
-    if spec.key == "sign_agreement":
-        attrs["committed_investment"] = forms.DecimalField(
-            label=_("承诺投资额（元）"), min_value=0, decimal_places=2, max_digits=16
-        )
-        attrs["signed_on"] = _date_field(_("签约日期"))
-        attrs["number"] = forms.CharField(label=_("协议编号"), required=False, max_length=60)
-        attrs["support_items"] = forms.CharField(
-            label=_("承诺兑现的扶持项目编码"),
-            required=False,
-            help_text=_("多个编码用逗号或空格分隔，例如 JJ-FILM-02, JJ-FILM-03。"),
-        )
-        attrs["terms"] = forms.CharField(
-            label=_("一企一策条款"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-        )
-    if spec.key == "settle":
-        attrs["credit_code"] = forms.CharField(
-            label=_("统一社会信用代码"), required=False, max_length=40, help_text=_("已在线索中登记的可不填。")
-        )
-        attrs["on"] = _date_field(_("落地日期"))
+    """The form of one step, built from the table's inputs of that step, so the page follows the table."""
+    attrs: dict[str, forms.Field] = {i.name: _field(i) for i in spec.inputs}
     if spec.comment_required:
         attrs["reason"] = forms.CharField(label=_("原因"), widget=forms.Textarea(attrs={"rows": 3}))
     else:

@@ -38,6 +38,20 @@ MANAGER = ("manager",)
 
 
 @dataclass(frozen=True)
+class LeadInput:
+    """A field the manager fills in when taking a step; the lead page's form is built from these
+    (forms.transition_form_class), after them the reason (when comment_required) or the optional comment."""
+
+    name: str
+    #: "date" (blank means today), "amount" (yuan), "text" or "long_text".
+    kind: str
+    label: Any
+    required: bool = False
+    help: Any = ""
+    max_length: int | None = None
+
+
+@dataclass(frozen=True)
 class LeadTransition(base.Transition):
     """One arrow of the funnel: the common fields (invest.workflow.Transition) and what the person must supply."""
 
@@ -49,6 +63,8 @@ class LeadTransition(base.Transition):
     needs_agreement: bool = False
     #: Drawn as the main button; the others (losing a lead) as a danger button.
     primary: bool = True
+    #: What the manager gives, besides the comment or reason (see LeadInput).
+    inputs: tuple[LeadInput, ...] = ()
 
     described: ClassVar[tuple[str, ...]] = (
         "automatic",
@@ -70,6 +86,7 @@ TRANSITIONS: tuple[LeadTransition, ...] = (
         roles=MANAGER,
         help=_("已与对方取得联系。接洽日期用于统计从接洽到落地的天数。"),
         date_field="contacted_on",
+        inputs=(LeadInput("on", "date", _("接洽日期")),),
     ),
     LeadTransition(
         key="negotiate",
@@ -89,6 +106,18 @@ TRANSITIONS: tuple[LeadTransition, ...] = (
         roles=MANAGER,
         help=_("登记协议约定的投资额、承诺兑现的扶持项目和一企一策条款。"),
         needs_agreement=True,
+        inputs=(
+            LeadInput("committed_investment", "amount", _("承诺投资额（元）"), required=True),
+            LeadInput("signed_on", "date", _("签约日期")),
+            LeadInput("number", "text", _("协议编号"), max_length=60),
+            LeadInput(
+                "support_items",
+                "text",
+                _("承诺兑现的扶持项目编码"),
+                help=_("多个编码用逗号或空格分隔，例如 JJ-FILM-02, JJ-FILM-03。"),
+            ),
+            LeadInput("terms", "long_text", _("一企一策条款")),
+        ),
     ),
     LeadTransition(
         key="settle",
@@ -100,6 +129,10 @@ TRANSITIONS: tuple[LeadTransition, ...] = (
         help=_("企业已在江津注册或剧组已在江津开机。按统一社会信用代码关联企业档案；档案尚未导入的，导入后自动关联。"),
         date_field="settled_on",
         needs_credit_code=True,
+        inputs=(
+            LeadInput("credit_code", "text", _("统一社会信用代码"), help=_("已在线索中登记的可不填。"), max_length=40),
+            LeadInput("on", "date", _("落地日期")),
+        ),
     ),
     LeadTransition(
         key="lose",
