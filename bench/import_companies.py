@@ -106,8 +106,8 @@ def cpu_probe() -> float:
 
 
 def run_project(data: bytes, name: str):
-    from companies.io.files import read_table
     from companies.io.importer import import_rows
+    from companies.io.reader import read_table
 
     started, cpu = time.perf_counter(), time.process_time()
     table = read_table(data)

@@ -1,4 +1,9 @@
-"""django-import-export glue: the admin's import (with its preview) and export of the company registry.
+"""The company registry's columns, declared once as a django-import-export Resource, and the admin's glue.
+
+`CompanyResource` declares every column of the company spreadsheet: the model field, the Chinese heading,
+the other headings accepted, and the widget that reads and writes its cells (companies.io.widgets). The
+admin's import and export, the `import_companies` command, the office's import page and the bulk importer
+(companies.io.importer, through companies.io.columns) all take the columns from this declaration.
 
 The Resource does not import row by row the library's way. Its `import_data` hands the dataset to
 `companies.io.importer.import_rows`, the service the `import_companies` command also calls, and turns
@@ -9,36 +14,87 @@ reads, with formula-like values neutralised, so an export re-imports unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import tablib
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
-from import_export import fields, resources
+from import_export import resources
 from import_export.formats.base_formats import Format
 from import_export.results import Error, Result, RowResult
 
-from .io.columns import BY_FIELD, COLUMNS, FIELDS, HEADERS, export_row
-from .io.files import FileError, read_table, write_csv, write_xlsx
-from .io.importer import ImportReport, import_rows
-from .models import Company
+from .io.files import write_csv, write_xlsx
+from .io.reader import FileError, read_table
+from .io.widgets import (
+    BooleanWidget,
+    ChoiceWidget,
+    Column,
+    CreditCodeWidget,
+    DateWidget,
+    EmailWidget,
+    MoneyWidget,
+    TextWidget,
+)
+from .models import BusinessStatus, Company, Industry
+
+if TYPE_CHECKING:
+    from .io.importer import ImportReport
+
+
+def _text(name: str, header: str, *, required: bool = False, aliases: tuple[str, ...] = ()) -> Column:
+    widget = TextWidget(Company._meta.get_field(name).max_length, required=required)
+    return Column(name, header, widget, aliases=aliases)
 
 
 class CompanyResource(resources.ModelResource):
-    # Declared so the admin lists the Chinese headings a file may use.
-    for _column in COLUMNS:
-        locals()[_column.field] = fields.Field(attribute=_column.field, column_name=_column.header)
-    del _column
+    """The columns of the company file, in the order of exports (the credit code, the key, first)."""
+
+    credit_code = Column("credit_code", "统一社会信用代码", CreditCodeWidget(), aliases=("信用代码", "社会信用代码"))
+    name = _text("name", "企业名称", required=True, aliases=("单位名称", "公司名称"))
+    legal_representative = _text("legal_representative", "法定代表人")
+    registered_capital = Column("registered_capital", "注册资本", MoneyWidget(), aliases=("注册资本（元）",))
+    paid_in_capital = Column("paid_in_capital", "实缴资本", MoneyWidget(), aliases=("实缴资本（元）",))
+    established_on = Column("established_on", "成立日期", DateWidget())
+    registration_district = _text("registration_district", "注册区县")
+    tax_district = _text("tax_district", "税务登记区县")
+    registered_address = _text("registered_address", "注册地址")
+    industry = Column("industry", "行业类别", ChoiceWidget(Industry, Industry.PRODUCTION))
+    business_status = Column("business_status", "经营状态", ChoiceWidget(BusinessStatus, BusinessStatus.ACTIVE))
+    in_hq_park = Column(
+        "in_hq_park", "入驻重庆影视城总部园区", BooleanWidget(), aliases=("入驻总部园区", "是否入驻园区")
+    )
+    in_hq_park_since = Column("in_hq_park_since", "入驻日期", DateWidget())
+    contact_person = _text("contact_person", "联系人")
+    contact_phone = _text("contact_phone", "联系电话")
+    contact_email = Column("contact_email", "电子邮箱", EmailWidget())
+    bank_account_name = _text("bank_account_name", "开户名称")
+    bank_name = _text("bank_name", "开户银行")
+    bank_account_number = _text("bank_account_number", "银行账号")
+    banned_until = Column("banned_until", "失信禁入截止日", DateWidget())
 
     class Meta:
         model = Company
-        fields = FIELDS
         import_id_fields = ("credit_code",)
         skip_unchanged = True
         report_skipped = True
+
+    # The columns above, in their order, for import and export (the library would put model fields first).
+    Meta.fields = Meta.import_order = Meta.export_order = tuple(
+        name for name, value in list(locals().items()) if isinstance(value, Column)
+    )
+
+    @classmethod
+    def columns(cls) -> tuple[Column, ...]:
+        """The declared columns in their order (the class's own fields: no copy per call)."""
+        return tuple(cls.fields[name] for name in cls._meta.fields)
 
     # --- import ------------------------------------------------------------------------------------
 
     def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, **kwargs):
         """Validate and apply through the shared service; all or nothing, as on the command line."""
+        from .io.importer import import_rows  # the importer reads this module's declaration
+
         headers = list(dataset.headers or [])
         if getattr(dataset, "source_rows", None) is not None:
             rows = dataset.source_rows
@@ -63,7 +119,7 @@ class CompanyResource(resources.ModelResource):
         if report.file_error:
             result.append_base_error(Error(ValueError(report.file_error)))
             return result
-        shown = [BY_FIELD[name] for name in report.fields]
+        shown = [CompanyResource.fields[name] for name in report.fields]
         result.diff_headers = [column.header for column in shown]
         result.total_rows = len(report.rows)
         for row in report.rows:
@@ -95,13 +151,21 @@ class CompanyResource(resources.ModelResource):
 
     def export(self, queryset=None, **kwargs):
         chosen = kwargs.get("export_fields") or FIELDS
-        names = [name for name in FIELDS if name in chosen or BY_FIELD[name].header in chosen]
+        names = [name for name in FIELDS if name in chosen or self.fields[name].header in chosen]
         if queryset is None:
             queryset = self.get_queryset()
-        dataset = tablib.Dataset(headers=[BY_FIELD[name].header for name in names])
+        dataset = tablib.Dataset(headers=[self.fields[name].header for name in names])
         for company in queryset.order_by("credit_code").iterator(chunk_size=2000):
             dataset.append(export_row(company, names))
         return dataset
+
+
+FIELDS = CompanyResource._meta.fields
+HEADERS = tuple(column.header for column in CompanyResource.columns())
+
+
+def export_row(company: Company, fields: Sequence[str] = FIELDS) -> list[str]:
+    return [CompanyResource.fields[name].write(getattr(company, name)) for name in fields]
 
 
 def export_companies(queryset=None, *, file_format: str = "xlsx") -> bytes:

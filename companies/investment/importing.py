@@ -9,16 +9,13 @@ header = row 1), the column as it is headed in the file, and what to fix.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
-import openpyxl
 import tablib
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -27,9 +24,10 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from companies import uscc
-from companies.io import files
-from companies.io.columns import ESCAPE
-from invest.audit import audit
+from companies.io import reader
+from companies.io.reader import RowError
+from companies.io.widgets import ESCAPE
+from invest.audit import EventType, audit
 from invest.roles import has_role
 
 from . import services
@@ -71,22 +69,10 @@ COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
 REQUIRED = ("name",)
 
 
-def _header_key(text: str) -> str:
-    text = unicodedata.normalize("NFKC", str(text or "")).strip().lower()
-    for unit in ("(元)", "(万元)", "(yuan)", "(cny)"):
-        text = text.replace(unit, "")
-    return "".join(text.split()).replace("-", "_")
-
-
-_ALIASES = {_header_key(alias): key for key, (_label, aliases) in COLUMNS.items() for alias in aliases}
-
-
-def decode_csv(data: bytes) -> tuple[str, str]:
-    """Text and encoding, detected exactly as for company imports (companies.io.files.decode_csv)."""
-    try:
-        return files.decode_csv(data)
-    except files.FileError as exc:
-        raise ImportFileError(str(exc)) from None
+#: Matched through the shared reader: case, spaces and full-width forms do not matter, nor a trailing unit.
+_ALIASES = reader.HeaderAliases(
+    ((key, aliases) for key, (_label, aliases) in COLUMNS.items()), units=("(元)", "(万元)", "(yuan)", "(cny)")
+)
 
 
 @dataclass
@@ -98,28 +84,13 @@ class Table:
 
 
 def read_table(data: bytes, filename: str = "") -> Table:
-    """Read an XLSX (first sheet) or CSV file into its header and numbered rows, numbered as Excel shows them."""
-    if data[:4] == b"PK\x03\x04" or Path(filename).suffix.lower() == ".xlsx":
-        try:
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            lines = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
-            book.close()
-        except Exception:
-            raise ImportFileError(_("XLSX 文件无法打开，可能已损坏或加密。请用 Excel 打开后另存为 XLSX 再导入。"))
-        fmt, encoding = "xlsx", ""
-    else:
-        text, encoding = decode_csv(data)
-        if not text.strip():
-            raise ImportFileError(_("文件是空的，请检查是否选错了文件。"))
-        try:
-            # csv rather than tablib: a row with an unquoted comma becomes one reported row, not a failed file.
-            lines = list(csv.reader(io.StringIO(text, newline="")))
-        except csv.Error:
-            raise ImportFileError(_("CSV 文件格式无法解析，请确认以逗号分隔并带有表头行。"))
-        fmt = "csv"
-    if not lines:
-        raise ImportFileError(_("文件是空的，请检查是否选错了文件。"))
-    return _table(lines[0], list(enumerate(lines[1:], start=2)), fmt, encoding)
+    """Read an XLSX (first sheet) or CSV file into its header and numbered rows, numbered as Excel shows them,
+    through the reader company imports use (companies.io.reader: encoding detection, XLSX by content)."""
+    try:
+        table = reader.read_table(data, columns=False, xlsx=Path(filename).suffix.lower() == ".xlsx")
+    except reader.FileError as exc:
+        raise ImportFileError(str(exc)) from None
+    return _table(table.headers, enumerate(table.rows, start=2), table.format, table.encoding)
 
 
 def _table(header_cells, numbered_rows, fmt: str, encoding: str) -> Table:
@@ -309,16 +280,6 @@ class LeadResource(resources.ModelResource):
 
 
 @dataclass
-class RowError:
-    row: int
-    column: str
-    reason: str
-
-    def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "reason": self.reason}
-
-
-@dataclass
 class ImportReport:
     file: str
     format: str
@@ -360,7 +321,7 @@ def _map_headers(table: Table) -> tuple[dict[str, int], dict[str, str], list[str
     written: dict[str, str] = {}
     ignored = []
     for i, header in enumerate(table.headers):
-        key = _ALIASES.get(_header_key(header))
+        key = _ALIASES.get(header)
         if key is None or key in index:
             if header:
                 ignored.append(header)
@@ -465,7 +426,7 @@ def import_leads(
         report.written = True
         audit(
             actor,
-            "lead.import",
+            EventType.LEAD_IMPORT,
             ("investment.leadimport", hashlib.sha256(data).hexdigest()[:32]),
             after={k: v for k, v in report.as_dict().items() if k != "errors"} | {"lead_ids": report.lead_ids},
             reason=_("%(n)d 行有误，已跳过") % {"n": report.invalid_rows} if report.errors else "",

@@ -3,14 +3,15 @@
 One function, `import_rows`, used by the admin (through CompanyResource), the `import_companies`
 command and the benchmark. It is built for 100,000-row files:
 
-- every row goes through `RowCleaner.clean_table` (the shared validation, no per-row `full_clean`), a
-  column at a time; a CSV read by `files.read_table` usually arrives as its columns (`ColumnRows`);
+- every row goes through `RowCleaner.clean_table` (the widgets CompanyResource declares, no per-row
+  `full_clean`), a column at a time; a CSV read by `reader.read_table` usually arrives as its columns
+  (`ColumnRows`);
 - the existing companies are read in one query keyed by the codes, as plain tuples (no model instances);
 - a row whose values equal the stored ones is "unchanged" and not written, so a re-import is a no-op;
 - new rows are inserted with COPY (PostgreSQL) or one prepared INSERT run by `executemany` (SQLite);
   changed rows are updated per set of changed columns; all inside one transaction: a file is applied
   whole or not at all;
-- Python's cyclic garbage collector is paused meanwhile (`files.gc_paused`).
+- Python's cyclic garbage collector is paused meanwhile (`reader.gc_paused`).
 
 By default a file with any invalid row writes nothing; `skip_invalid=True` writes the valid rows. Either
 way each problem is reported with its spreadsheet row number, the column heading and the reason.
@@ -19,17 +20,15 @@ way each problem is reported with its spreadsheet row number, the column heading
 from __future__ import annotations
 
 import json
-import queue
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Context, Decimal
-from itertools import compress, repeat
-from operator import itemgetter, ne
+from itertools import compress
+from operator import ne
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
@@ -39,26 +38,15 @@ from django.utils.translation import gettext as _
 from companies.models import Company, CompanyImport, FormerName
 from invest.audit import audit
 
-from .columns import BY_FIELD, CENT, DEFAULTS, FIELDS, HeaderError, RowCleaner
-from .files import ColumnRows, gc_paused
+from .columns import BY_FIELD, CENT, FIELDS, HeaderError, RowCleaner
+from .reader import ColumnRows, RowError, gc_paused
+from .writer import GROUPS_MAX, Writer, insert_rows, take, update_rows  # noqa: F401 - GROUPS_MAX: tests
 
 LOOKUP_CHUNK = 900  # codes per IN (...) query where SQLite has no JSON functions; below its 999-parameter default
 WRITE_BATCH = 2000
 _DECIMAL_CONTEXT = Context(prec=16)  # max_digits of the money fields
 DATE_FIELDS = frozenset(name for name in FIELDS if Company._meta.get_field(name).get_internal_type() == "DateField")
 MONEY_FIELDS = frozenset(name for name in FIELDS if Company._meta.get_field(name).get_internal_type() == "DecimalField")
-
-
-@dataclass
-class Problem:
-    row: int
-    column: str
-    message: str
-    cells: Sequence[Any] = ()
-
-    def __str__(self) -> str:
-        where = _("第%(row)d行") % {"row": self.row}
-        return f"{where}［{self.column}］{self.message}" if self.column else f"{where} {self.message}"
 
 
 @dataclass
@@ -83,7 +71,7 @@ class ImportReport:
     seconds: float = 0.0
     applied: bool = False
     file_error: str = ""
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[RowError] = field(default_factory=list)
     rows: list[RowOutcome] = field(default_factory=list)
     fields: tuple[str, ...] = ()
     record: CompanyImport | None = None
@@ -96,10 +84,6 @@ class ImportReport:
             "invalid": self.invalid,
             "seconds": round(self.seconds, 3),
         }
-
-
-def _is_blank(cells: Sequence[Any]) -> bool:
-    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
 
 
 def _existing(codes: Sequence[str], fields: tuple[str, ...]) -> dict[str, tuple]:
@@ -184,16 +168,6 @@ def _sqlite_date(value):
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _take(columns: list[Sequence[Any]], positions: list[int] | None) -> list[Sequence[Any]]:
-    """The given rows of each column (all rows for None)."""
-    if positions is None:
-        return columns
-    if len(positions) < 2:  # itemgetter gives a tuple for two or more
-        return [[column[position] for position in positions] for column in columns]
-    get = itemgetter(*positions)
-    return [get(column) for column in columns]
-
-
 def _flag_duplicates(codes: list, numbers: list[int], errors: dict[int, list[tuple[str, str]]]) -> None:
     """A code seen on an earlier row makes the later row invalid (every readable code counts, also one
     on a row with other errors)."""
@@ -274,7 +248,7 @@ def _validate_and_write(report, cleaner, rows, keep_rows, dry_run, skip_invalid,
 
     The credit codes come first, for the whole file: duplicates, then the one lookup of stored rows. Each
     chunk is then validated (every column) and compared, and its inserts and updates are handed to a
-    `_Writer`, which on PostgreSQL runs them in a thread of its own: the server inserts and updates one
+    `Writer`, which on PostgreSQL runs them in a thread of its own: the server inserts and updates one
     chunk while this process validates the next. All writes happen inside one transaction, which is
     rolled back if a later chunk turns out to hold an invalid row (without `skip_invalid`): nothing of a
     refused file is kept, as before.
@@ -297,7 +271,7 @@ def _validate_and_write(report, cleaner, rows, keep_rows, dry_run, skip_invalid,
     renamed: list[FormerName] = []
     writing = not dry_run
     with transaction.atomic() if writing else nullcontext():
-        writer = _Writer(connections[DEFAULT_DB_ALIAS], threaded=len(numbers) > CHUNK) if writing else None
+        writer = Writer(connections[DEFAULT_DB_ALIAS], threaded=len(numbers) > CHUNK) if writing else None
         try:
             for start in range(0, len(numbers), CHUNK):
                 chunk = cleaner.clean_columns(
@@ -352,7 +326,7 @@ def _classify_chunk(report, table, rows, stored, keep_rows, invalid_rows, valid_
         report.invalid += 1
         number = numbers[position]
         cells = cells_of(position)
-        report.problems.extend(Problem(number, column, message, cells) for column, message in errors[position])
+        report.problems.extend(RowError(number, column, message, cells) for column, message in errors[position])
         if keep_rows:
             values = dict(zip(all_fields, table.row(position), strict=True))
             invalid_rows.append(
@@ -370,7 +344,7 @@ def _classify_chunk(report, table, rows, stored, keep_rows, invalid_rows, valid_
 
     # Compared a column at a time: each stored column against the file's, in C (map with !=).
     db_columns = _db_columns(table)
-    hits = list(map(stored.get, _take([codes], valid)[0]))
+    hits = list(map(stored.get, take([codes], valid)[0]))
     inserts = [p for p, hit in zip(positions, hits, strict=True) if hit is None]
     existing = [p for p, hit in zip(positions, hits, strict=True) if hit is not None]
     old_rows = [hit for hit in hits if hit is not None] if inserts else hits
@@ -378,7 +352,7 @@ def _classify_chunk(report, table, rows, stored, keep_rows, invalid_rows, valid_
     updates: list[tuple[int, int, tuple[int, ...]]] = []
     if existing:
         old_columns = list(zip(*old_rows, strict=True))  # pk, code, *fields
-        new_columns = _take(db_columns, existing)
+        new_columns = take(db_columns, existing)
         fields = range(1, len(all_fields))  # the code is the key: equal
         if connection.vendor == "sqlite":
             for i in fields:
@@ -415,206 +389,14 @@ def _chunk_writes(db, table, inserts, updates):
     """The writes of one chunk, prepared here (driver values, COPY text) and run by the writer."""
     db_columns = _db_columns(table)
     count = len(table.numbers) if inserts is None else len(inserts)
-    insert = _insert(db, _take(db_columns, inserts), count, table.fields)
-    update = _update(db, updates, db_columns, table.fields)
+    insert = insert_rows(db, take(db_columns, inserts), count, table.fields)
+    update = update_rows(db, updates, db_columns, table.fields)
 
     def run() -> None:
         insert()
         update()
 
     return run
-
-
-class _Writer:
-    """Runs an import's writes in order, on the importing thread's connection (so in its transaction).
-
-    With `threaded` (PostgreSQL, more than one chunk) a thread of its own runs them, so that the
-    database server works on one chunk while this process validates the next: the waiting happens with
-    Python's lock released. SQLite writes inline: its driver would take the interpreter lock back for
-    every row. An error in a write is raised in the importing thread, at the next chunk or at the end.
-    """
-
-    def __init__(self, db, threaded: bool):
-        self.db = db
-        self.error: BaseException | None = None
-        self.queue: queue.Queue | None = None
-        if threaded and db.vendor == "postgresql":
-            self.queue = queue.Queue(maxsize=2)  # at most two prepared chunks waiting: bounded memory
-            db.inc_thread_sharing()
-            self.thread = threading.Thread(target=self._run, name="company-import-writer", daemon=True)
-            self.thread.start()
-
-    def submit(self, job) -> None:
-        self._raise()
-        if self.queue is None:
-            job()
-        else:
-            self.queue.put(job)
-
-    def _run(self) -> None:
-        for job in iter(self.queue.get, None):
-            if self.error is None:
-                try:
-                    job()
-                except BaseException as exc:  # handed to the importing thread
-                    self.error = exc
-
-    def finish(self) -> None:
-        if self.queue is not None:
-            self.queue.put(None)
-            self.thread.join()
-            self.queue = None
-            self.db.dec_thread_sharing()
-        self._raise()
-
-    def _raise(self) -> None:
-        if self.error is not None:
-            error, self.error = self.error, None
-            raise error
-
-
-def _nothing() -> None:
-    return None
-
-
-def _insert(db, columns: list[Sequence[Any]], count: int, fields: tuple[str, ...]):
-    """New rows without model instances: COPY on PostgreSQL, one prepared INSERT run by executemany on SQLite.
-
-    Returns the write to run (see `_Writer`); what can be prepared beforehand is. The values are already
-    in the driver's form (`_db_columns`); only the aware timestamps go through Django, once per chunk.
-    """
-    if not count:
-        return _nothing
-    meta = Company._meta
-    missing = [name for name in DEFAULTS if name not in fields]
-    names = [*fields, *missing, "created_at", "updated_at"]
-    now = meta.get_field("created_at").get_db_prep_save(timezone.now(), db)
-    tail = (*(DEFAULTS[name] for name in missing), now, now)
-    qn = db.ops.quote_name
-    column_sql = ", ".join(qn(meta.get_field(name).column) for name in names)
-    if db.vendor == "postgresql":
-        text = _copy_lines(columns, fields, tail, names[len(fields) :], count)
-        return lambda: _copy(db, f"COPY {qn(meta.db_table)} ({column_sql}) FROM STDIN", text)
-    sql = f"INSERT INTO {qn(meta.db_table)} ({column_sql}) VALUES ({', '.join(['%s'] * len(names))})"
-
-    def run() -> None:
-        with db.cursor() as cursor:
-            cursor.executemany(sql, zip(*columns, *map(repeat, tail), strict=False))
-
-    return run
-
-
-GROUPS_MAX = 20  # distinct sets of changed columns written separately; more than that: all columns at once
-
-
-def _update(db, updates: list[tuple[int, int, tuple[int, ...]]], columns: list[Sequence[Any]], fields):
-    """Changed rows, grouped by which columns changed, each group writing only those columns.
-
-    A re-import usually changes the same few columns (a new phone number, a capital increase): writing
-    just those keeps SQLite from rewriting the name and district indexes and PostgreSQL from copying
-    every column into the temporary table. Far cheaper than bulk_update's CASE WHEN per field per row.
-    `fields` are the file's fields (credit_code first, never changed: it is the key). Returns the write
-    to run, as `_insert`.
-    """
-    if not updates:
-        return _nothing
-    meta = Company._meta
-    qn = db.ops.quote_name
-    table = qn(meta.db_table)
-    now = meta.get_field("updated_at").get_db_prep_save(timezone.now(), db)
-    groups: dict[tuple[int, ...], list] = {}
-    for update in updates:
-        groups.setdefault(update[2], []).append(update)
-    if len(groups) > GROUPS_MAX:
-        groups = {tuple(range(1, len(fields))): updates}
-    statements = []  # (sql, COPY text for it or None, executemany parameters or None)
-    for changed, items in groups.items():
-        positions = [position for _pk, position, _c in items]
-        names = [fields[i] for i in changed]
-        values = [*_take([columns[i] for i in changed], positions), [pk for pk, _p, _c in items]]
-        if db.vendor == "postgresql":
-            # COPY the new values into a temporary table, then one UPDATE ... FROM joins them in.
-            targets = [qn(meta.get_field(name).column) for name in [*names, "updated_at"]]
-            text = _copy_lines(values, [*names, "id"], (now,), ["updated_at"], len(positions), tail_before_last=True)
-            assignments = ", ".join(f"{name} = u.{name}" for name in targets)
-            statements += [
-                (
-                    f"CREATE TEMPORARY TABLE company_import_updates ON COMMIT DROP AS "
-                    f"SELECT {', '.join(targets)}, {qn('id')} FROM {table} WITH NO DATA",
-                    None,
-                    None,
-                ),
-                (f"COPY company_import_updates ({', '.join(targets)}, {qn('id')}) FROM STDIN", text, None),
-                (
-                    f"UPDATE {table} AS c SET {assignments} FROM company_import_updates AS u "
-                    f"WHERE c.{qn('id')} = u.{qn('id')}",
-                    None,
-                    None,
-                ),
-                ("DROP TABLE company_import_updates", None, None),
-            ]
-        else:
-            assignments = ", ".join(f"{qn(meta.get_field(name).column)} = %s" for name in names)
-            sql = f"UPDATE {table} SET {assignments}, {qn('updated_at')} = %s WHERE {qn(meta.pk.column)} = %s"
-            statements.append((sql, None, zip(*values[:-1], repeat(now), values[-1], strict=False)))
-
-    def run() -> None:
-        for sql, text, parameters in statements:
-            if text is not None:
-                _copy(db, sql, text)
-                continue
-            with db.cursor() as cursor:
-                if parameters is None:
-                    cursor.execute(sql)
-                else:
-                    cursor.executemany(sql, parameters)
-
-    return run
-
-
-# --- PostgreSQL COPY, written a column at a time --------------------------------------------------------
-# psycopg's write_row formats one row per Python call; at 100,000 rows that costs more than the server's
-# work. Here each column becomes COPY text in one pass (escaping only a column that needs it), and the
-# lines are joined in C, COPY_CHUNK rows per write.
-
-COPY_CHUNK = 10_000
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_COPY_NULL = "\\N"
-
-
-def _copy_text(values: Sequence[Any], field: str) -> Sequence[str]:
-    """One column in COPY's text format: NULL as \\N, booleans as t/f, backslash, tab and line ends escaped."""
-    kind = Company._meta.get_field(field).get_internal_type() if field != "id" else "AutoField"
-    if kind in ("CharField", "EmailField", "TextField"):
-        joined = "".join(values)  # TypeError for a None: a text column of ours never has one
-        if "\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined:
-            return [value.translate(_COPY_ESCAPES) for value in values]
-        return values
-    if kind == "BooleanField":
-        return ["t" if value else "f" if value is not None else _COPY_NULL for value in values]
-    # numbers, dates, timestamps: str() is the ISO / plain decimal form PostgreSQL reads
-    return [_COPY_NULL if value is None else str(value) for value in values]
-
-
-def _copy_lines(columns, fields, tail: tuple, tail_fields, count: int, tail_before_last=False) -> list[str]:
-    """COPY text for `count` rows of the given columns plus the constant `tail` (after the columns, or
-    before the last one), in pieces of COPY_CHUNK rows."""
-    texts = [_copy_text(column, field) for column, field in zip(columns, fields, strict=True)]
-    constant = "\t".join(_copy_text([value], field)[0] for value, field in zip(tail, tail_fields, strict=True))
-    if tail_before_last:
-        texts = [*texts[:-1], [constant] * count, texts[-1]]
-    else:
-        texts = [*texts, [constant] * count]
-    return [
-        "\n".join(map("\t".join, zip(*[text[start : start + COPY_CHUNK] for text in texts], strict=True))) + "\n"
-        for start in range(0, count, COPY_CHUNK)
-    ]
-
-
-def _copy(db, sql: str, pieces: list[str]) -> None:
-    with db.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for piece in pieces:
-            copy.write(piece)
 
 
 def _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator) -> None:

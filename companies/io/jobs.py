@@ -30,9 +30,10 @@ from invest.audit import audit
 from invest.roles import has_role
 from invest.uploads import sanitize_filename, scan_for_viruses, validate_upload
 
-from .columns import BY_FIELD, HeaderError, map_headers, write_text
-from .files import FileError, read_table, sha256, write_csv, write_xlsx
+from .columns import BY_FIELD, HeaderError, map_headers
+from .files import write_csv, write_xlsx
 from .importer import ImportReport, import_rows
+from .reader import FileError, read_table, rejected_rows, sha256
 
 logger = logging.getLogger(__name__)
 
@@ -281,19 +282,7 @@ def _text(value: Any) -> str:
 
 def _write_rejected(job: ImportJob, headers: Sequence[Any], report: ImportReport) -> str:
     """The rows that cannot be imported, as they were typed, with their reasons in a last column."""
-    reasons: dict[int, list[str]] = {}
-    cells_of: dict[int, Sequence[Any]] = {}
-    for problem in report.problems:
-        reasons.setdefault(problem.row, []).append(
-            f"［{problem.column}］{problem.message}" if problem.column else problem.message
-        )
-        cells_of[problem.row] = problem.cells
-    heading = [("" if h is None else str(h)) for h in headers]
-    width = len(heading)
-    rows = []
-    for number in sorted(reasons):
-        cells = [write_text(cell) for cell in list(cells_of[number])[:width]]
-        rows.append([*cells, *[""] * (width - len(cells)), "；".join(reasons[number])])
+    heading, rows = rejected_rows(headers, report.problems)
     is_xlsx = job.stored_file.endswith(".xlsx")
     content = (write_xlsx if is_xlsx else write_csv)([*heading, REASON_HEADING], rows)
     ext = "xlsx" if is_xlsx else "csv"

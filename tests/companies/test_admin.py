@@ -67,8 +67,8 @@ def test_admin_import_previews_then_confirms(admin_client):
 
 
 def test_admin_preview_marks_unchanged_and_changed_rows(admin_client):
-    from companies.io.files import read_table
     from companies.io.importer import import_rows
+    from companies.io.reader import read_table
 
     table = read_table(xlsx_bytes(HEADERS_ZH, ROWS))
     import_rows(table.headers, table.rows)

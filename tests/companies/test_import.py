@@ -234,7 +234,7 @@ def test_a_failure_while_writing_leaves_nothing_half_imported(write_file, monkey
     def broken_update(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(importer, "_update", broken_update)
+    monkeypatch.setattr(importer, "update_rows", broken_update)
     with pytest.raises(RuntimeError):
         run(write_file(csv_bytes(HEADERS_ZH, rows), "second.csv"))
     assert Company.objects.count() == 1  # the two new rows were rolled back with the failed update

@@ -21,8 +21,9 @@ from django.test.utils import CaptureQueriesContext
 from companies import uscc
 from companies.io import importer
 from companies.io.columns import BY_FIELD, COLUMNS, HEADERS, RowCleaner
-from companies.io.files import ColumnRows, read_table, split_columns, write_csv
+from companies.io.files import write_csv
 from companies.io.importer import GROUPS_MAX, import_rows
+from companies.io.reader import ColumnRows, read_table, split_columns
 from companies.models import Company, CompanyImport, FormerName
 
 pytestmark = pytest.mark.django_db

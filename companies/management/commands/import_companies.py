@@ -16,8 +16,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from companies.io.files import FileError, read_table, write_csv
 from companies.io.importer import ImportReport, import_rows
+from companies.io.reader import FileError, problems_csv, read_table
 
 
 class Command(BaseCommand):
@@ -94,11 +94,4 @@ def _os_user() -> str:
 
 def write_report(path: Path, headers, report: ImportReport) -> None:
     """One line per problem: row number, column, reason, then the row as it was in the file."""
-    head = ["行号", "列", "原因", *[str(h) if h is not None else "" for h in headers]]
-    lines = []
-    if report.file_error:
-        lines.append(["", "", report.file_error])
-    for problem in report.problems:
-        cells = ["" if c is None else str(c) for c in problem.cells]  # write_csv neutralises formula-like cells
-        lines.append([str(problem.row), problem.column, problem.message, *cells])
-    path.write_bytes(write_csv(head, lines))
+    path.write_bytes(problems_csv(headers, report.problems, report.file_error))

@@ -1,0 +1,222 @@
+"""The writes of a company import: new rows by COPY (PostgreSQL) or one prepared INSERT (SQLite), changed
+rows by the columns that changed, run in order by a `Writer` (on PostgreSQL in a thread of its own, while
+the importer validates the next chunk). Used by companies.io.importer only; values arrive in the driver's
+form, prepared there.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Sequence
+from itertools import repeat
+from operator import itemgetter
+from typing import Any
+
+from django.utils import timezone
+
+from companies.models import Company
+
+from .columns import DEFAULTS
+
+
+def take(columns: list[Sequence[Any]], positions: list[int] | None) -> list[Sequence[Any]]:
+    """The given rows of each column (all rows for None)."""
+    if positions is None:
+        return columns
+    if len(positions) < 2:  # itemgetter gives a tuple for two or more
+        return [[column[position] for position in positions] for column in columns]
+    get = itemgetter(*positions)
+    return [get(column) for column in columns]
+
+
+class Writer:
+    """Runs an import's writes in order, on the importing thread's connection (so in its transaction).
+
+    With `threaded` (PostgreSQL, more than one chunk) a thread of its own runs them, so that the
+    database server works on one chunk while this process validates the next: the waiting happens with
+    Python's lock released. SQLite writes inline: its driver would take the interpreter lock back for
+    every row. An error in a write is raised in the importing thread, at the next chunk or at the end.
+    """
+
+    def __init__(self, db, threaded: bool):
+        self.db = db
+        self.error: BaseException | None = None
+        self.queue: queue.Queue | None = None
+        if threaded and db.vendor == "postgresql":
+            self.queue = queue.Queue(maxsize=2)  # at most two prepared chunks waiting: bounded memory
+            db.inc_thread_sharing()
+            self.thread = threading.Thread(target=self._run, name="company-import-writer", daemon=True)
+            self.thread.start()
+
+    def submit(self, job) -> None:
+        self._raise()
+        if self.queue is None:
+            job()
+        else:
+            self.queue.put(job)
+
+    def _run(self) -> None:
+        for job in iter(self.queue.get, None):
+            if self.error is None:
+                try:
+                    job()
+                except BaseException as exc:  # handed to the importing thread
+                    self.error = exc
+
+    def finish(self) -> None:
+        if self.queue is not None:
+            self.queue.put(None)
+            self.thread.join()
+            self.queue = None
+            self.db.dec_thread_sharing()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+
+def _nothing() -> None:
+    return None
+
+
+def insert_rows(db, columns: list[Sequence[Any]], count: int, fields: tuple[str, ...]):
+    """New rows without model instances: COPY on PostgreSQL, one prepared INSERT run by executemany on SQLite.
+
+    Returns the write to run (see `Writer`); what can be prepared beforehand is. The values are already
+    in the driver's form (`_db_columns`); only the aware timestamps go through Django, once per chunk.
+    """
+    if not count:
+        return _nothing
+    meta = Company._meta
+    missing = [name for name in DEFAULTS if name not in fields]
+    names = [*fields, *missing, "created_at", "updated_at"]
+    now = meta.get_field("created_at").get_db_prep_save(timezone.now(), db)
+    tail = (*(DEFAULTS[name] for name in missing), now, now)
+    qn = db.ops.quote_name
+    column_sql = ", ".join(qn(meta.get_field(name).column) for name in names)
+    if db.vendor == "postgresql":
+        text = _copy_lines(columns, fields, tail, names[len(fields) :], count)
+        return lambda: _copy(db, f"COPY {qn(meta.db_table)} ({column_sql}) FROM STDIN", text)
+    sql = f"INSERT INTO {qn(meta.db_table)} ({column_sql}) VALUES ({', '.join(['%s'] * len(names))})"
+
+    def run() -> None:
+        with db.cursor() as cursor:
+            cursor.executemany(sql, zip(*columns, *map(repeat, tail), strict=False))
+
+    return run
+
+
+GROUPS_MAX = 20  # distinct sets of changed columns written separately; more than that: all columns at once
+
+
+def update_rows(db, updates: list[tuple[int, int, tuple[int, ...]]], columns: list[Sequence[Any]], fields):
+    """Changed rows, grouped by which columns changed, each group writing only those columns.
+
+    A re-import usually changes the same few columns (a new phone number, a capital increase): writing
+    just those keeps SQLite from rewriting the name and district indexes and PostgreSQL from copying
+    every column into the temporary table. Far cheaper than bulk_update's CASE WHEN per field per row.
+    `fields` are the file's fields (credit_code first, never changed: it is the key). Returns the write
+    to run, as `insert_rows`.
+    """
+    if not updates:
+        return _nothing
+    meta = Company._meta
+    qn = db.ops.quote_name
+    table = qn(meta.db_table)
+    now = meta.get_field("updated_at").get_db_prep_save(timezone.now(), db)
+    groups: dict[tuple[int, ...], list] = {}
+    for update in updates:
+        groups.setdefault(update[2], []).append(update)
+    if len(groups) > GROUPS_MAX:
+        groups = {tuple(range(1, len(fields))): updates}
+    statements = []  # (sql, COPY text for it or None, executemany parameters or None)
+    for changed, items in groups.items():
+        positions = [position for _pk, position, _c in items]
+        names = [fields[i] for i in changed]
+        values = [*take([columns[i] for i in changed], positions), [pk for pk, _p, _c in items]]
+        if db.vendor == "postgresql":
+            # COPY the new values into a temporary table, then one UPDATE ... FROM joins them in.
+            targets = [qn(meta.get_field(name).column) for name in [*names, "updated_at"]]
+            text = _copy_lines(values, [*names, "id"], (now,), ["updated_at"], len(positions), tail_before_last=True)
+            assignments = ", ".join(f"{name} = u.{name}" for name in targets)
+            statements += [
+                (
+                    f"CREATE TEMPORARY TABLE company_import_updates ON COMMIT DROP AS "
+                    f"SELECT {', '.join(targets)}, {qn('id')} FROM {table} WITH NO DATA",
+                    None,
+                    None,
+                ),
+                (f"COPY company_import_updates ({', '.join(targets)}, {qn('id')}) FROM STDIN", text, None),
+                (
+                    f"UPDATE {table} AS c SET {assignments} FROM company_import_updates AS u "
+                    f"WHERE c.{qn('id')} = u.{qn('id')}",
+                    None,
+                    None,
+                ),
+                ("DROP TABLE company_import_updates", None, None),
+            ]
+        else:
+            assignments = ", ".join(f"{qn(meta.get_field(name).column)} = %s" for name in names)
+            sql = f"UPDATE {table} SET {assignments}, {qn('updated_at')} = %s WHERE {qn(meta.pk.column)} = %s"
+            statements.append((sql, None, zip(*values[:-1], repeat(now), values[-1], strict=False)))
+
+    def run() -> None:
+        for sql, text, parameters in statements:
+            if text is not None:
+                _copy(db, sql, text)
+                continue
+            with db.cursor() as cursor:
+                if parameters is None:
+                    cursor.execute(sql)
+                else:
+                    cursor.executemany(sql, parameters)
+
+    return run
+
+
+# --- PostgreSQL COPY, written a column at a time --------------------------------------------------------
+# psycopg's write_row formats one row per Python call; at 100,000 rows that costs more than the server's
+# work. Here each column becomes COPY text in one pass (escaping only a column that needs it), and the
+# lines are joined in C, COPY_CHUNK rows per write.
+
+COPY_CHUNK = 10_000
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_NULL = "\\N"
+
+
+def _copy_text(values: Sequence[Any], field: str) -> Sequence[str]:
+    """One column in COPY's text format: NULL as \\N, booleans as t/f, backslash, tab and line ends escaped."""
+    kind = Company._meta.get_field(field).get_internal_type() if field != "id" else "AutoField"
+    if kind in ("CharField", "EmailField", "TextField"):
+        joined = "".join(values)  # TypeError for a None: a text column of ours never has one
+        if "\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined:
+            return [value.translate(_COPY_ESCAPES) for value in values]
+        return values
+    if kind == "BooleanField":
+        return ["t" if value else "f" if value is not None else _COPY_NULL for value in values]
+    # numbers, dates, timestamps: str() is the ISO / plain decimal form PostgreSQL reads
+    return [_COPY_NULL if value is None else str(value) for value in values]
+
+
+def _copy_lines(columns, fields, tail: tuple, tail_fields, count: int, tail_before_last=False) -> list[str]:
+    """COPY text for `count` rows of the given columns plus the constant `tail` (after the columns, or
+    before the last one), in pieces of COPY_CHUNK rows."""
+    texts = [_copy_text(column, field) for column, field in zip(columns, fields, strict=True)]
+    constant = "\t".join(_copy_text([value], field)[0] for value, field in zip(tail, tail_fields, strict=True))
+    if tail_before_last:
+        texts = [*texts[:-1], [constant] * count, texts[-1]]
+    else:
+        texts = [*texts, [constant] * count]
+    return [
+        "\n".join(map("\t".join, zip(*[text[start : start + COPY_CHUNK] for text in texts], strict=True))) + "\n"
+        for start in range(0, count, COPY_CHUNK)
+    ]
+
+
+def _copy(db, sql: str, pieces: list[str]) -> None:
+    with db.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for piece in pieces:
+            copy.write(piece)
