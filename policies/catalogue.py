@@ -1,4 +1,4 @@
-"""The seeded catalogue: 江津区影视产业发展扶持办法（试行） with items JJ-FILM-01 … 09 and the 2026 round, as in
+"""The seeded catalogue: 江津区影视产业发展扶持办法（试行） with items JJ-FILM-01 … 09 and the current year's round, as in
 DOMAIN.md. This is seed data: once loaded, managers own every number through the admin, so seeding never
 overwrites an item that already exists."""
 
@@ -21,13 +21,21 @@ POLICY = {
     "cap_per_company_year": Decimal("5000000.00"),
 }
 
-ROUND_2026 = {
-    "name": "2026年度",
-    "year": 2026,
-    "opens_at": dt.datetime(2026, 1, 1, 0, 0, tzinfo=SHANGHAI),
-    "closes_at": dt.datetime(2027, 1, 1, 0, 0, tzinfo=SHANGHAI),
-    "budget": Decimal("20000000.00"),
-}
+ROUND_BUDGET = Decimal("20000000.00")
+
+
+def year_round(year: int) -> dict:
+    """The round of one calendar year, open from 1 January to the next 1 January. The seeded round is the
+    current year's, so the demo keeps working when the year turns (a re-seed adds the new year's); in real
+    use a manager opens next year's round."""
+    return {
+        "name": f"{year}年度",
+        "year": year,
+        "opens_at": dt.datetime(year, 1, 1, 0, 0, tzinfo=SHANGHAI),
+        "closes_at": dt.datetime(year + 1, 1, 1, 0, 0, tzinfo=SHANGHAI),
+        "budget": ROUND_BUDGET,
+    }
+
 
 DOCS = ["pdf", "ofd", "jpeg", "png"]
 SHEETS = ["pdf", "ofd", "xlsx"]

@@ -99,7 +99,7 @@ def applicant_api(applicant) -> RecordingClient:
 
 @pytest.fixture
 def catalogue(db):
-    """The seeded policy (江津区影视产业发展扶持办法（试行）), items JJ-FILM-01…09 and the 2026 round."""
+    """The seeded policy (江津区影视产业发展扶持办法（试行）), items JJ-FILM-01…09 and this year's round."""
     from policies.models import Policy
     from policies.services import seed_catalogue
 
@@ -154,35 +154,6 @@ def staff(roles):
 @pytest.fixture
 def experts(roles):
     return [UserFactory(username=f"expert-api-{n}", roles=["expert"]) for n in (1, 2)]
-
-
-class Clock:
-    """Moves the workflow's "today" (deadlines, tick_deadlines) without touching the wall clock."""
-
-    def __init__(self, monkeypatch):
-        from applications import workdays
-
-        self.monkeypatch = monkeypatch
-        self.today = workdays.today()
-        self.set(self.today)
-
-    def set(self, day) -> None:
-        from applications import services, workdays
-
-        self.today = day
-        self.monkeypatch.setattr(workdays, "today", lambda: self.today)
-        self.monkeypatch.setattr(services, "today", lambda: self.today)
-
-    def advance_working_days(self, n: int):
-        from applications import workdays
-
-        self.set(workdays.add_working_days(self.today, n))
-        return self.today
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    return Clock(monkeypatch)
 
 
 def pdf_file(name: str = "材料.pdf", body: bytes = b"content"):

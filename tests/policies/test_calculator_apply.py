@@ -6,7 +6,7 @@ from decimal import Decimal
 from html import unescape
 
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from invest.widgets import HtmlDateInput
 from policies.forms import CalculatorForm
@@ -54,7 +54,7 @@ def test_the_calculator_form_reads_the_iso_date_back():
     assert form.facts()["established_on"] == dt.date(2021, 3, 15)
 
 
-def test_apply_now_only_beside_eligible_results(client, catalogue, round_2026):
+def test_apply_now_only_beside_eligible_results(client, catalogue, seeded_round):
     response = client.get(reverse("policies:calculator"), FILM_01_OK)
     results = {item.code: (evaluation, link) for item, evaluation, link in response.context["results"]}
     links = _apply_links(response.content.decode())
@@ -76,7 +76,7 @@ def test_results_are_the_anchor_the_form_goes_to(client, catalogue):
     assert re.search(r'<section id="results"[^>]*tabindex="-1"[^>]*data-focus-on-load', content)
 
 
-def test_apply_now_opens_the_apply_page_filled_in_as_calculated(client, catalogue, round_2026):
+def test_apply_now_opens_the_apply_page_filled_in_as_calculated(client, catalogue, seeded_round):
     membership = MembershipFactory()
     client.force_login(membership.user)
     response = client.get(reverse("policies:calculator"), {**FILM_01_OK, "company": membership.company.pk})
@@ -93,15 +93,15 @@ def test_apply_now_opens_the_apply_page_filled_in_as_calculated(client, catalogu
     assert re.search(r'name="local_spend"[^>]*value="1,200,000.00"', content)
 
 
-def test_item_page_offers_apply_now_while_a_round_is_open(client, catalogue, round_2026):
+def test_item_page_offers_apply_now_while_a_round_is_open(client, catalogue, seeded_round):
     content = client.get(reverse("policies:item", args=["JJ-FILM-01"])).content.decode()
     assert 'href="/my/apply/JJ-FILM-01/"' in content
     assert "立即申报" in content
 
 
-def test_item_page_without_an_open_round_says_so(client, catalogue, round_2026):
-    round_2026.closes_at = round_2026.opens_at + dt.timedelta(days=1)
-    round_2026.save()
+def test_item_page_without_an_open_round_says_so(client, catalogue, seeded_round):
+    seeded_round.closes_at = timezone.now() - dt.timedelta(days=1)
+    seeded_round.save()
     content = client.get(reverse("policies:item", args=["JJ-FILM-01"])).content.decode()
     assert "立即申报" not in content
     assert "该事项当前没有开放的申报批次" in content

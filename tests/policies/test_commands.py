@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from policies.models import Criterion, Policy, Round, SupportItem
 from tests.factories.companies import CompanyFactory
@@ -25,7 +26,9 @@ def test_seed_policies_loads_the_catalogue_once(db):
     ]
     assert Policy.objects.get().title == "江津区影视产业发展扶持办法（试行）"
     round_ = Round.objects.get()
-    assert (round_.name, round_.year, round_.budget) == ("2026年度", 2026, Decimal("20000000.00"))
+    year = timezone.localdate().year
+    assert (round_.name, round_.year, round_.budget) == (f"{year}年度", year, Decimal("20000000.00"))
+    assert round_.is_open()
     assert Criterion.objects.count() == 25
 
 

@@ -87,7 +87,7 @@ def test_managers_enter_the_english_texts_in_the_admin(client, catalogue):
     assert 'name="title_en"' in content
 
 
-def test_material_and_form_field_labels_have_an_english_text_beside_the_chinese(client, catalogue, round_2026):
+def test_material_and_form_field_labels_have_an_english_text_beside_the_chinese(client, catalogue, seeded_round):
     from applications.portal.forms import ApplicationForm
 
     item = SupportItem.objects.get(code="JJ-FILM-01")

@@ -27,11 +27,11 @@ def invited(company):
     return set(Invitation.objects.filter(company=company).values_list("item__code", flat=True))
 
 
-def test_only_items_judged_from_registry_facts_alone_are_matched(round_2026):
-    assert [item.code for item in matchable_items(round_2026)] == ["JJ-FILM-02", "JJ-FILM-09"]
+def test_only_items_judged_from_registry_facts_alone_are_matched(seeded_round):
+    assert [item.code for item in matchable_items(seeded_round)] == ["JJ-FILM-02", "JJ-FILM-09"]
 
 
-def test_eligible_companies_are_invited_with_an_estimate(round_2026):
+def test_eligible_companies_are_invited_with_an_estimate(seeded_round):
     rich = CompanyFactory(paid_in_capital=Decimal("12000000"))
     small = CompanyFactory(paid_in_capital=Decimal("999999.99"))
     outside = CompanyFactory(outside_jiangjin=True, paid_in_capital=Decimal("12000000"))
@@ -39,7 +39,7 @@ def test_eligible_companies_are_invited_with_an_estimate(round_2026):
     unknown_capital = CompanyFactory(paid_in_capital=None)
     gone = CompanyFactory(business_status=BusinessStatus.DEREGISTERED)
 
-    summary = match_policies(round_2026)
+    summary = match_policies(seeded_round)
 
     assert invited(rich) == {"JJ-FILM-02", "JJ-FILM-09"}
     assert invited(small) == {"JJ-FILM-09"}
@@ -47,27 +47,27 @@ def test_eligible_companies_are_invited_with_an_estimate(round_2026):
     assert invited(outside) == invited(banned) == invited(gone) == set()
     invitation = Invitation.objects.get(company=rich, item__code="JJ-FILM-02")
     assert invitation.estimated_amount == Decimal("300000.00")
-    assert invitation.round == round_2026
+    assert invitation.round == seeded_round
     assert Invitation.objects.get(company=rich, item__code="JJ-FILM-09").estimated_amount is None  # needs interest paid
     assert summary["created"] == 4 and summary["eligible"] == 4
 
 
-def test_a_match_where_no_amount_can_be_estimated_still_invites(round_2026):
+def test_a_match_where_no_amount_can_be_estimated_still_invites(seeded_round):
     """Every new invitation without an estimate (JJ-FILM-09 needs the interest paid): on PostgreSQL the snapshot
     amounts then travel as an array of nulls only."""
     companies = [CompanyFactory(paid_in_capital=Decimal("10")), CompanyFactory(paid_in_capital=None)]
-    assert match_policies(round_2026)["created"] == 2
+    assert match_policies(seeded_round)["created"] == 2
     assert all(invited(company) == {"JJ-FILM-09"} for company in companies)
     assert list(Invitation.objects.values_list("estimated_amount", flat=True)) == [None, None]
 
 
-def test_matching_twice_never_invites_twice(round_2026):
+def test_matching_twice_never_invites_twice(seeded_round):
     company = CompanyFactory(paid_in_capital=Decimal("2000000"))
-    first = match_policies(round_2026)
+    first = match_policies(seeded_round)
     invitation = Invitation.objects.get(company=company, item__code="JJ-FILM-02")
     invitation.status = Invitation.Status.STARTED
     invitation.save()
-    second = match_policies(round_2026)
+    second = match_policies(seeded_round)
     assert first["created"] == 2
     assert second["created"] == 0 and second["already_invited"] == 2
     assert Invitation.objects.filter(company=company).count() == 2
@@ -75,18 +75,18 @@ def test_matching_twice_never_invites_twice(round_2026):
     assert invitation.status == Invitation.Status.STARTED  # the company's progress is kept
 
 
-def test_a_new_company_is_invited_on_the_next_run(round_2026):
+def test_a_new_company_is_invited_on_the_next_run(seeded_round):
     CompanyFactory(paid_in_capital=Decimal("2000000"))
-    match_policies(round_2026)
+    match_policies(seeded_round)
     newcomer = CompanyFactory(paid_in_capital=Decimal("2000000"))
-    assert match_policies(round_2026)["created"] == 2
+    assert match_policies(seeded_round)["created"] == 2
     assert invited(newcomer) == {"JJ-FILM-02", "JJ-FILM-09"}
 
 
-def test_match_policies_command_prints_a_json_summary(round_2026):
+def test_match_policies_command_prints_a_json_summary(seeded_round):
     CompanyFactory(paid_in_capital=Decimal("2000000"))
     out = StringIO()
-    call_command("match_policies", "--round", "2026年度", stdout=out)
+    call_command("match_policies", "--round", seeded_round.name, stdout=out)
     summary = json.loads(out.getvalue())
     assert summary["created"] == 2 and summary["companies"] == 1
     assert isinstance(summary["seconds"], float)
@@ -95,7 +95,7 @@ def test_match_policies_command_prints_a_json_summary(round_2026):
     assert json.loads(out.getvalue())["created"] == 0
 
 
-def test_match_policies_refuses_an_unknown_round(round_2026):
+def test_match_policies_refuses_an_unknown_round(seeded_round):
     with pytest.raises(CommandError, match="没有找到批次"):
         call_command("match_policies", "--round", "2099年度")
 
@@ -128,10 +128,10 @@ def _varied_companies(n: int, seed: int = 7):
         )
 
 
-def test_fast_matcher_gives_the_same_results_as_the_straightforward_loop(round_2026):
+def test_fast_matcher_gives_the_same_results_as_the_straightforward_loop(seeded_round):
     _varied_companies(120)
     on = timezone.localdate()
-    items = matchable_items(round_2026)
+    items = matchable_items(seeded_round)
     registry = Registry()
     fast = fast_match(registry, items, on)
     reference = reference_match(registry.rows(), items, on)
@@ -140,15 +140,15 @@ def test_fast_matcher_gives_the_same_results_as_the_straightforward_loop(round_2
     assert any(amount is not None for amount in reference.values())
 
 
-def test_written_invitations_are_the_matchers_results_with_their_snapshot(round_2026):
+def test_written_invitations_are_the_matchers_results_with_their_snapshot(seeded_round):
     _varied_companies(120)
     on = timezone.localdate()
-    items = {item.code: item for item in matchable_items(round_2026)}
+    items = {item.code: item for item in matchable_items(seeded_round)}
     expected = reference_match(Registry().rows(), list(items.values()), on)
 
-    summary = match_policies(round_2026, on=on)
+    summary = match_policies(seeded_round, on=on)
 
-    rows = Invitation.objects.filter(round=round_2026).values_list(
+    rows = Invitation.objects.filter(round=seeded_round).values_list(
         "company_id", "item__code", "estimated_amount", "snapshot", "status"
     )
     assert {(company, code): amount for company, code, amount, _, _ in rows} == expected
@@ -165,7 +165,7 @@ def test_written_invitations_are_the_matchers_results_with_their_snapshot(round_
         }
 
 
-def test_an_invitation_created_during_the_match_is_kept_and_not_duplicated(round_2026, monkeypatch):
+def test_an_invitation_created_during_the_match_is_kept_and_not_duplicated(seeded_round, monkeypatch):
     """Another run (or a manager in the admin) inserts an invitation after this run read the round's existing
     ones: the unique constraint has the last word, the row is skipped and stays as it was."""
     companies = [CompanyFactory(paid_in_capital=Decimal("2000000")) for _ in range(3)]
@@ -173,7 +173,7 @@ def test_an_invitation_created_during_the_match_is_kept_and_not_duplicated(round
     meanwhile = InvitationFactory(
         company=companies[1],
         item=item,
-        round=round_2026,
+        round=seeded_round,
         estimated_amount=Decimal("1.00"),
         snapshot={"by": "the other run"},
         status=Invitation.Status.STARTED,
@@ -181,10 +181,10 @@ def test_an_invitation_created_during_the_match_is_kept_and_not_duplicated(round
     monkeypatch.setattr("policies.matching._existing_invitations", lambda round_: set())
 
     with CaptureQueriesContext(connection) as queries:
-        summary = match_policies(round_2026)
+        summary = match_policies(seeded_round)
 
     assert summary["eligible"] == 6 and summary["created"] == 5 and summary["already_invited"] == 1
-    assert Invitation.objects.filter(round=round_2026).count() == 6
+    assert Invitation.objects.filter(round=seeded_round).count() == 6
     assert all(invited(company) == {"JJ-FILM-02", "JJ-FILM-09"} for company in companies)
     meanwhile.refresh_from_db()
     assert (meanwhile.estimated_amount, meanwhile.snapshot, meanwhile.status) == (
@@ -200,17 +200,17 @@ def test_an_invitation_created_during_the_match_is_kept_and_not_duplicated(round
 
 
 @pytest.mark.postgres
-def test_postgresql_writes_a_fresh_round_with_one_plain_insert(round_2026):
+def test_postgresql_writes_a_fresh_round_with_one_plain_insert(seeded_round):
     """The fast path: COPY into a temporary table, one INSERT … SELECT without a speculative insertion per row."""
     _varied_companies(40)
     with CaptureQueriesContext(connection) as queries:
-        summary = match_policies(round_2026)
+        summary = match_policies(seeded_round)
     inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "policies_invitation"')]
     assert len(inserts) == 1 and "ON CONFLICT" not in inserts[0]
-    assert summary["created"] == Invitation.objects.filter(round=round_2026).count() > 0
+    assert summary["created"] == Invitation.objects.filter(round=seeded_round).count() > 0
 
 
-def test_registry_rows_equal_what_the_orm_returns(round_2026):
+def test_registry_rows_equal_what_the_orm_returns(seeded_round):
     _varied_companies(30)
     from companies.models import Company
     from policies.matching import REGISTRY_FIELDS

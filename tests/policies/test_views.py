@@ -81,9 +81,9 @@ def test_item_page_shows_conditions_and_materials(client, catalogue):
 
 
 @pytest.fixture
-def invited_member(round_2026):
+def invited_member(seeded_round):
     membership = MembershipFactory(company=CompanyFactory(paid_in_capital=Decimal("2000000")))
-    match_policies(round_2026)
+    match_policies(seeded_round)
     return membership
 
 

@@ -6,7 +6,7 @@ from policies.services import seed_catalogue
 
 
 class Command(BaseCommand):
-    help = "载入《江津区影视产业发展扶持办法（试行）》、JJ-FILM-01…09 与 2026 年度批次（可重复执行）。"
+    help = "载入《江津区影视产业发展扶持办法（试行）》、JJ-FILM-01…09 与当年的年度批次（可重复执行，新的一年再执行时补上当年批次）。"
 
     def handle(self, *args, **options):
         self.stdout.write(json.dumps({"created": seed_catalogue()}, ensure_ascii=False))
