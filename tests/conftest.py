@@ -1,7 +1,10 @@
 """Shared fixtures. Factories live in tests/factories/; each area's tests in tests/<area>/."""
 
+import datetime as dt
+
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 
 def pytest_collection_modifyitems(config, items):
@@ -44,3 +47,33 @@ def roles(db):
     from invest.roles import ensure_groups
 
     ensure_groups()
+
+
+class Clock:
+    """The test's calendar, moved with time-machine: ``date.today()``, ``datetime.now()`` and so
+    ``timezone.now()`` and the workflow's ``workdays.today()`` all follow it, in every module and thread (the
+    live server's too). The time of day is kept and time goes on ticking, so records made one after the other
+    stay in order."""
+
+    def __init__(self, time_machine):
+        self.time_machine = time_machine
+
+    @property
+    def today(self) -> dt.date:
+        return timezone.localdate()
+
+    def set(self, day: dt.date) -> dt.date:
+        now = timezone.localtime()
+        self.time_machine.move_to(dt.datetime.combine(day, now.timetz()), tick=True)
+        return day
+
+    def advance_working_days(self, n: int) -> dt.date:
+        from applications.workdays import add_working_days
+
+        return self.set(add_working_days(self.today, n))
+
+
+@pytest.fixture
+def clock(time_machine) -> Clock:
+    """Moves "today" (deadlines, tick_deadlines, the rounds' open and close times) with time-machine."""
+    return Clock(time_machine)

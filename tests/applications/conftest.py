@@ -1,9 +1,6 @@
-from datetime import date
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from applications import services, workdays
 from applications.signals import case_transitioned, notice_batch_started
 from invest.roles import ROLE_KEYS
 from tests.factories.companies import UserFactory
@@ -25,29 +22,6 @@ def _files_in_tmp(settings, tmp_path):
 def staff(db):
     """One user per staff role: staff["clerk"], staff["reviewer"] ..."""
     return {role: UserFactory(username=f"{role}-user", roles=[role]) for role in ROLE_KEYS if role != "applicant"}
-
-
-class Clock:
-    def __init__(self, monkeypatch):
-        self.monkeypatch = monkeypatch
-        self.today = workdays.today()
-
-    def set(self, day: date) -> None:
-        self.today = day
-        self.monkeypatch.setattr(workdays, "today", lambda: self.today)
-        self.monkeypatch.setattr(services, "today", lambda: self.today)
-
-    def advance_working_days(self, n: int) -> date:
-        self.set(workdays.add_working_days(self.today, n))
-        return self.today
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Moves "today" of the workflow (deadlines, tick_deadlines) without touching the wall clock."""
-    c = Clock(monkeypatch)
-    c.set(c.today)
-    return c
 
 
 def make_pdf(name: str = "材料.pdf", body: bytes = b"content") -> SimpleUploadedFile:

@@ -2,8 +2,8 @@
 correction, the applicant corrects, the case goes through acceptance, review, expert review, decision and public
 notice to approval, and the applicant downloads the approval decision, whose PDF text is checked.
 
-The notice period is ended by moving the workflow's clock (applications.workdays.today) and running
-tick_deadlines, exactly what the daily job does. Tasks run immediately so the PDFs exist.
+The notice period is ended by running tick_deadlines on a day after it (the clock moved with time-machine
+around that one call, so the signed-in sessions stay fresh), exactly what the daily job does. Tasks run immediately so the PDFs exist.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import subprocess
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from applications import services, workdays
@@ -132,7 +133,7 @@ def confirm(page, label: str) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_applicant_to_approval_decision(page, live_server, people, screenshot, axe_check, monkeypatch):
+def test_applicant_to_approval_decision(page, live_server, people, screenshot, axe_check):
     # --- the applicant fills the JJ-FILM-01 form; the amount and each condition update as they type ----------
     login(page, "shenbao", PASSWORD)
     page.goto("/my/cases/")
@@ -246,10 +247,9 @@ def test_applicant_to_approval_decision(page, live_server, people, screenshot, a
     page.get_by_role("button", name="提交异议").click()  # empty: the errors say what to fill in
     assert "请填写您的真实姓名" in page.content()
     axe_check(page)
-    later = workdays.add_working_days(workdays.today(), 6)
-    monkeypatch.setattr(workdays, "today", lambda: later)
-    monkeypatch.setattr(services, "today", lambda: later)
-    assert services.tick_deadlines().concluded == 1
+    later = timezone.now() + (workdays.add_working_days(workdays.today(), 6) - workdays.today())
+    with time_machine.travel(later):
+        assert services.tick_deadlines().concluded == 1
 
     # --- the applicant downloads the approval decision --------------------------------------------------------
     page.goto(f"/my/cases/{case.pk}/")
