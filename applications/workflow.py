@@ -21,6 +21,8 @@ from django.utils.translation import pgettext_lazy
 from invest import workflow as base
 from invest.workflow import PUBLIC, SYSTEM  # noqa: F401  (the pseudo roles, named once in the base)
 
+from . import deadline_effects as clock
+
 #: Working days of each clock (DOMAIN.md). A correction request may set a different deadline.
 DEADLINE_DAYS = {"acceptance": 5, "correction": 10, "public_notice": 5}
 #: Years a company may not apply after its support was clawed back (DOMAIN.md: 追回资金并禁入).
@@ -33,18 +35,52 @@ def counted(text: Any, **numbers: Any) -> Any:
     return lazy(lambda: str(text) % numbers, str)()
 
 
-#: What a transition does to the case's deadline clock.
-DEADLINE_EFFECTS = {
-    "keep": _("不影响期限"),
-    "start_acceptance": counted(_("开始计算受理期限（%(days)s个工作日）"), days=DEADLINE_DAYS["acceptance"]),
-    "pause_for_correction": counted(
-        _("受理期限暂停，开始计算补正期限（默认%(days)s个工作日）"), days=DEADLINE_DAYS["correction"]
-    ),
-    "resume": _("补正完成，受理期限恢复计算（剩余工作日）"),
-    "start_notice": counted(_("开始（或重新开始）公示期（%(days)s个工作日）"), days=DEADLINE_DAYS["public_notice"]),
-    "hold": _("公示期因异议暂停"),
-    "stop": _("停止计时"),
+class DeadlineEffect(str):
+    """What a transition does to the case's deadline clock: its key (the effect is that string, so the JSON
+    description, the docs and DEADLINE_EFFECTS read it as before), what it says (``text``) and the change
+    itself, ``apply(case, context)`` (a function of applications.deadline_effects)."""
+
+    text: Any
+    apply: Callable[[Any, dict[str, Any]], None]
+
+    def __new__(cls, key: str, text: Any, apply: Callable[[Any, dict[str, Any]], None]) -> DeadlineEffect:
+        effect = super().__new__(cls, key)
+        effect.text, effect.apply = text, apply
+        return effect
+
+
+KEEP = DeadlineEffect("keep", _("不影响期限"), clock.keep)
+START_ACCEPTANCE = DeadlineEffect(
+    "start_acceptance",
+    counted(_("开始计算受理期限（%(days)s个工作日）"), days=DEADLINE_DAYS["acceptance"]),
+    clock.start_acceptance,
+)
+PAUSE_FOR_CORRECTION = DeadlineEffect(
+    "pause_for_correction",
+    counted(_("受理期限暂停，开始计算补正期限（默认%(days)s个工作日）"), days=DEADLINE_DAYS["correction"]),
+    clock.pause_for_correction,
+)
+RESUME = DeadlineEffect("resume", _("补正完成，受理期限恢复计算（剩余工作日）"), clock.resume)
+START_NOTICE = DeadlineEffect(
+    "start_notice",
+    counted(_("开始（或重新开始）公示期（%(days)s个工作日）"), days=DEADLINE_DAYS["public_notice"]),
+    clock.start_notice,
+)
+HOLD = DeadlineEffect("hold", _("公示期因异议暂停"), clock.keep)
+STOP = DeadlineEffect("stop", _("停止计时"), clock.stop)
+
+#: What each effect on the deadline clock says, by its key.
+DEADLINE_EFFECTS: dict[str, Any] = {
+    e: e.text for e in (KEEP, START_ACCEPTANCE, PAUSE_FOR_CORRECTION, RESUME, START_NOTICE, HOLD, STOP)
 }
+
+#: The rows a transition locks before the case, in this order (rounds, then companies, each by id), so that
+#: simultaneous money decisions cannot deadlock: ``round`` for the budget, ``company`` for its caps and ban.
+LOCKABLE = ("round", "company")
+
+#: An entry's ``applicant_notice`` left undeclared (the table check refuses it): say a text, a dict by arrival
+#: state, or None for a step the applicant is not told about.
+UNDECLARED: Any = type("Undeclared", (), {"__repr__": lambda self: "UNDECLARED"})()
 
 
 #: The kinds of input a transition may ask for; applications.portal.forms and applications.api.serializers
@@ -110,13 +146,25 @@ class Transition(base.Transition):
 
     #: Which amount field the transition sets from the ``amount`` the actor gives, or None.
     amount: str | None = None
-    deadline: str = "keep"
+    #: What it does to the deadline clock (one of the DeadlineEffect constants above).
+    deadline: DeadlineEffect = KEEP
     #: Which numbered document the documents app issues for it (see applications.signals).
     document_kind: str | None = None
+    #: Which kinds of document it revokes, when issued before (documents.receivers).
+    revokes: tuple[str, ...] = ()
+    #: What the applicant is told afterwards, as a sentence with %(title)s and %(case)s (and %(years)s, the
+    #: ban): a text, a dict by arrival state for a transition that decides its target, or None for a step the
+    #: applicant is not told about. Every row says which (see UNDECLARED).
+    applicant_notice: Any = field(default=UNDECLARED, compare=False)
     #: Keys of CONDITIONS that must hold before the transition may run.
     conditions: tuple[str, ...] = ()
+    #: The rows locked before the case (see LOCKABLE).
+    locks: tuple[str, ...] = ()
     #: Offered as a bulk action on lists of cases.
     bulk: bool = False
+    #: For a bulk transition taken on many cases together rather than case by case: the service that does it
+    #: (approval in bulk is ``start_public_notice``, because a notice batch goes out together or not at all).
+    bulk_via: str = ""
     #: What the actor gives, besides the comment (which every transition takes; declare an Input named
     #: "comment" to word it differently). See Input.
     inputs: tuple[Input, ...] = ()
@@ -127,6 +175,16 @@ class Transition(base.Transition):
         if any(i.name == "comment" for i in self.inputs):
             return self.inputs
         return (*self.inputs, comment_input(self))
+
+    def notice_for(self, target: str) -> Any:
+        """What the applicant is told after this transition ended in ``target`` (None: nothing)."""
+        notice = self.applicant_notice
+        return notice.get(target) if isinstance(notice, dict) else notice
+
+    def applicant_sentence(self, target: str, *, title: str, case: str) -> str | None:
+        """The applicant's sentence, with the case and the numbers of the table filled in."""
+        notice = self.notice_for(target)
+        return None if notice is None else str(notice) % {"title": title, "case": case, "years": BAN_YEARS}
 
     described: ClassVar[tuple[str, ...]] = (
         "automatic",
@@ -297,9 +355,10 @@ TRANSITIONS: tuple[Transition, ...] = (
         "submitted",
         ("applicant",),
         _("提交申报"),
-        deadline="start_acceptance",
+        deadline=START_ACCEPTANCE,
         conditions=("company_not_banned", "materials_complete", "pledge_accepted"),
         label_en="Submit",
+        applicant_notice=_("您的申报“%(title)s”（%(case)s）已提交，等待受理员受理。"),
     ),
     Transition(
         "withdraw",
@@ -307,9 +366,10 @@ TRANSITIONS: tuple[Transition, ...] = (
         "withdrawn",
         ("applicant",),
         _("撤回申报"),
-        deadline="stop",
+        deadline=STOP,
         confirm=True,
         label_en="Withdraw",
+        applicant_notice=_("您的申报“%(title)s”（%(case)s）已撤回，办理已终止。"),
     ),
     Transition(
         "accept",
@@ -317,10 +377,11 @@ TRANSITIONS: tuple[Transition, ...] = (
         "accepted",
         ("clerk",),
         _("受理"),
-        deadline="stop",
+        deadline=STOP,
         document_kind="acceptance_notice",
         confirm=True,
         label_en="Accept",
+        applicant_notice=_("您的申报“%(title)s”（%(case)s）已受理，可在案件页面下载《受理通知书》。"),
     ),
     Transition(
         "request_correction",
@@ -328,11 +389,12 @@ TRANSITIONS: tuple[Transition, ...] = (
         "correction_requested",
         ("clerk",),
         _("通知补正"),
-        # Each item of the notice carries its own reason (services._on_request_correction checks them).
-        deadline="pause_for_correction",
+        # Each item of the notice carries its own reason (services.effects._on_request_correction checks them).
+        deadline=PAUSE_FOR_CORRECTION,
         document_kind="correction_notice",
         confirm=True,
         label_en="Request correction",
+        applicant_notice=_("您的申报“%(title)s”（%(case)s）需要补正材料，请按《补正通知书》逐项补正后重新提交。"),
         inputs=(
             Input(
                 "items",
@@ -359,10 +421,11 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("clerk",),
         _("不予受理"),
         comment_required=True,
-        deadline="stop",
+        deadline=STOP,
         document_kind="not_accepted_notice",
         confirm=True,
         label_en="Do not accept",
+        applicant_notice=_("您的申报“%(title)s”（%(case)s）不予受理，理由见《不予受理通知书》。"),
     ),
     Transition(
         "resubmit",
@@ -370,9 +433,10 @@ TRANSITIONS: tuple[Transition, ...] = (
         "submitted",
         ("applicant",),
         _("提交补正材料"),
-        deadline="resume",
+        deadline=RESUME,
         conditions=("company_not_banned", "corrections_answered", "materials_complete"),
         label_en="Resubmit",
+        applicant_notice=_("您已为申报“%(title)s”（%(case)s）提交补正材料，等待受理员重新审查。"),
     ),
     Transition(
         "lapse",
@@ -380,12 +444,19 @@ TRANSITIONS: tuple[Transition, ...] = (
         "lapsed",
         (SYSTEM,),
         _("逾期未补正"),
-        deadline="stop",
+        deadline=STOP,
         conditions=("correction_overdue",),
         label_en="Lapse",
+        applicant_notice=_("您的申报“%(title)s”（%(case)s）补正期限已过，未收到补正材料，办理已终止。"),
     ),
     Transition(
-        "start_review", ("accepted",), "preliminary_review", ("reviewer",), _("开始初审"), label_en="Start review"
+        "start_review",
+        ("accepted",),
+        "preliminary_review",
+        ("reviewer",),
+        _("开始初审"),
+        label_en="Start review",
+        applicant_notice=None,
     ),
     Transition(
         "send_to_experts",
@@ -397,6 +468,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         conditions=("experts_assigned",),
         bulk=True,
         label_en="Send to experts",
+        applicant_notice=None,
         inputs=(
             _amount(
                 _("初审金额（元）"),
@@ -422,6 +494,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         _("专家评审完成"),
         conditions=("all_opinions_in",),
         label_en="Expert review complete",
+        applicant_notice=None,
     ),
     Transition(
         "approve",
@@ -430,12 +503,15 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("approver",),
         _("审定通过并公示"),
         amount="approved_amount",
-        deadline="start_notice",
+        deadline=START_NOTICE,
         # No document of its own: the batch's public-notice list (公示名单) is issued by start_public_notice
         # (notice_batch_started); the approval decision waits until the notice period ends (conclude_notice).
         bulk=True,
         confirm=True,
         label_en="Approve and publish notice",
+        applicant_notice=_("您的申报“%(title)s”（%(case)s）已通过审定，正在公示；公示期满无异议即获批准。"),
+        locks=("round", "company"),
+        bulk_via="start_public_notice",
         inputs=(_amount(_("批准金额（元）"), initial="reviewed_amount"),),
     ),
     Transition(
@@ -445,10 +521,12 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("approver",),
         _("不予批准"),
         comment_required=True,
-        deadline="stop",
+        deadline=STOP,
         document_kind="rejection_decision",
         confirm=True,
         label_en="Reject",
+        applicant_notice=_("您的申报“%(title)s”（%(case)s）未获批准，理由和救济途径见《不予批准决定书》。"),
+        revokes=("approval_decision",),
     ),
     Transition(
         "file_objection",
@@ -457,8 +535,9 @@ TRANSITIONS: tuple[Transition, ...] = (
         (PUBLIC,),
         _("提出异议"),
         comment_required=True,
-        deadline="hold",
+        deadline=HOLD,
         label_en="File objection",
+        applicant_notice=_("您的申报“%(title)s”（%(case)s）在公示期间收到异议，公示暂停，审定人正在核查。"),
         inputs=(
             Input("name", "line", _("真实姓名"), required=True, max_length=100, api_help="your real name."),
             Input(
@@ -473,10 +552,12 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("approver",),
         _("异议成立，不予批准"),
         comment_required=True,
-        deadline="stop",
+        deadline=STOP,
         document_kind="rejection_decision",
         confirm=True,
         label_en="Uphold objection",
+        applicant_notice=_("经核查，对您的申报“%(title)s”（%(case)s）提出的异议成立，申报不予批准。"),
+        revokes=("approval_decision",),
     ),
     Transition(
         "dismiss_objection",
@@ -485,8 +566,9 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("approver",),
         _("异议不成立，重新公示"),
         comment_required=True,
-        deadline="start_notice",
+        deadline=START_NOTICE,
         label_en="Dismiss objection",
+        applicant_notice=_("经核查，对您的申报“%(title)s”（%(case)s）提出的异议不成立，申报重新公示。"),
     ),
     Transition(
         "conclude_notice",
@@ -494,12 +576,13 @@ TRANSITIONS: tuple[Transition, ...] = (
         "approved",
         (SYSTEM,),
         _("公示期满无异议"),
-        deadline="stop",
+        deadline=STOP,
         # DOMAIN.md: the approval decision, with its document number, is issued when the case becomes
         # `approved`, i.e. after the public notice (also after a dismissed objection restarted it).
         document_kind="approval_decision",
         conditions=("notice_period_over", "no_open_objection"),
         label_en="Notice period over",
+        applicant_notice=_("您的申报“%(title)s”（%(case)s）公示期满，无人提出异议，已获批准。"),
     ),
     Transition(
         "disburse_partial",
@@ -511,6 +594,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         document_kind="disbursement_notice",
         confirm=True,
         label_en="Record partial disbursement",
+        applicant_notice=_("已为您的申报“%(title)s”（%(case)s）拨付部分扶持资金。"),
         # A part: the finance officer types it; 拨付完毕 is prefilled with what is left.
         inputs=(_amount(_("本次拨付金额（元）")), *_PAYMENT),
     ),
@@ -524,9 +608,19 @@ TRANSITIONS: tuple[Transition, ...] = (
         document_kind="disbursement_notice",
         confirm=True,
         label_en="Record final disbursement",
+        applicant_notice=_("您的申报“%(title)s”（%(case)s）的扶持资金已全部拨付。"),
         inputs=(_amount(_("本次拨付金额（元）"), initial="remaining_to_disburse"), *_PAYMENT),
     ),
-    Transition("archive", ("disbursed",), "archived", ("manager",), _("归档"), confirm=True, label_en="Archive"),
+    Transition(
+        "archive",
+        ("disbursed",),
+        "archived",
+        ("manager",),
+        _("归档"),
+        confirm=True,
+        label_en="Archive",
+        applicant_notice=_("您的申报“%(title)s”（%(case)s）已办结归档。"),
+    ),
     Transition(
         "claw_back",
         ("approved", "disbursed", "archived"),
@@ -535,9 +629,12 @@ TRANSITIONS: tuple[Transition, ...] = (
         _("追回资金并禁入"),
         comment_required=True,
         amount="reclaimed_amount",
-        deadline="stop",
+        deadline=STOP,
         confirm=True,
         label_en="Claw back",
+        applicant_notice=_("您的申报“%(title)s”（%(case)s）的扶持资金已追回，本单位%(years)s年内不得申报。"),
+        revokes=("approval_decision",),
+        locks=("company",),
         inputs=(_amount(_("追回金额（元）"), required=False),),
     ),
 )
@@ -690,7 +787,12 @@ def detour_anchor(state: str) -> str:
 def _check_table() -> None:
     """Fail at import rather than at run time when the case fields contradict the rest (TABLE checks the base)."""
     for t in TRANSITIONS:
-        assert t.deadline in DEADLINE_EFFECTS, t.key
+        assert isinstance(t.deadline, DeadlineEffect) and t.deadline in DEADLINE_EFFECTS, t.key
+        assert t.applicant_notice is not UNDECLARED, f"{t.key}: say what the applicant is told, or None"
+        if isinstance(t.applicant_notice, dict):
+            assert set(t.applicant_notice) == set(t.targets), t.key
+        assert set(t.locks) <= set(LOCKABLE), t.key
+        assert not t.bulk_via or t.bulk, t.key
         assert all(i.kind in INPUT_KINDS for i in t.inputs), t.key
         assert len({i.name for i in t.inputs}) == len(t.inputs), t.key
         assert all(c in CONDITIONS for c in t.conditions), t.key

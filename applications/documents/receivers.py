@@ -6,13 +6,11 @@ document number is taken — and given back on rollback — together with the st
 
 from __future__ import annotations
 
+from applications import workflow
+
 from .constants import DocumentKind, DocumentStatus
 from .contexts import batch_context, case_context
 from .services import issue_document, revoke_document
-
-# Transitions after which an issued approval decision no longer stands. "rejected" matters only for a case
-# that got its decision at `approve`, before the decision moved to the end of the public notice.
-REVOKING_TARGETS = {"clawed_back", "rejected"}
 
 # Kinds a case holds at most one issued copy of. A case approved while the decision was still issued at
 # `approve` already has it when its notice ends; it must not get a second number.
@@ -22,9 +20,12 @@ ONCE_PER_CASE = {DocumentKind.APPROVAL_DECISION}
 def on_case_transitioned(
     sender, *, application, transition, target=None, actor=None, comment="", document_kind=None, **kwargs
 ) -> None:
-    if target in REVOKING_TARGETS or transition == "claw_back":
-        for document in application.documents.filter(kind=DocumentKind.APPROVAL_DECISION, status=DocumentStatus.ISSUED):
-            revoke_document(document, actor=actor, reason=comment or transition)
+    # The table says which issued documents no longer stand after the transition (the approval decision after a
+    # clawback; after a rejection only for a case that got its decision at `approve`, before the decision moved
+    # to the end of the public notice).
+    revokes = workflow.TRANSITION_BY_KEY[transition].revokes
+    for document in application.documents.filter(kind__in=revokes, status=DocumentStatus.ISSUED):
+        revoke_document(document, actor=actor, reason=comment or transition)
     if (
         document_kind in ONCE_PER_CASE
         and application.documents.filter(kind=document_kind, status=DocumentStatus.ISSUED).exists()

@@ -35,7 +35,7 @@ def fail_writing_the_audit_entry(monkeypatch, seen: list):
         seen.append(stored_files())
         raise DatabaseError("simulated: the audit entry could not be written")
 
-    monkeypatch.setattr(services, "audit", audit)
+    monkeypatch.setattr(services.drafts, "audit", audit)
 
 
 @pytest.mark.django_db

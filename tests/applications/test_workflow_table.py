@@ -96,3 +96,41 @@ def test_admin_lists_cases_read_only(admin_client, db):
     response = admin_client.get(f"/admin/applications/application/{app.pk}/change/")
     assert response.status_code == 200
     assert admin_client.get("/admin/applications/calendaryear/").status_code == 200
+
+
+def test_every_row_declares_what_it_does_besides_the_state():
+    """One row owns its transition: the clock, the handler, the documents, the notice and the locks are read
+    from it (or, for the handler, from a dict checked complete), never decided by its key elsewhere."""
+    from applications.documents.constants import DocumentKind
+    from applications.services.effects import HANDLERS
+
+    assert set(HANDLERS) == set(workflow.TRANSITION_BY_KEY), "every row needs a handler decision (a handler or None)"
+    for t in workflow.TRANSITIONS:
+        assert isinstance(t.deadline, workflow.DeadlineEffect) and callable(t.deadline.apply), t.key
+        assert str(t.deadline.text), t.key
+        assert t.applicant_notice is not workflow.UNDECLARED, t.key
+        for target in t.targets:
+            notice = t.notice_for(target)
+            assert notice is None or "%(case)s" in str(notice), (t.key, target)
+        assert t.document_kind is None or t.document_kind in DocumentKind.values, t.key
+        assert all(kind in DocumentKind.values for kind in t.revokes), t.key
+        assert set(t.locks) <= set(workflow.LOCKABLE), t.key
+        assert not t.bulk_via or t.bulk, t.key
+
+
+def test_the_approval_decision_is_revoked_on_every_way_into_rejected_or_clawed_back():
+    revoking = {t.key for t in workflow.TRANSITIONS if "approval_decision" in t.revokes}
+    into = {t.key for t in workflow.TRANSITIONS if {"rejected", "clawed_back"} & set(t.targets)}
+    assert revoking == into == {"reject", "uphold_objection", "claw_back"}
+
+
+def test_the_money_decisions_lock_their_round_and_company_and_bulk_approval_goes_through_the_notice_batch():
+    approve, claw_back = workflow.TRANSITION_BY_KEY["approve"], workflow.TRANSITION_BY_KEY["claw_back"]
+    assert approve.locks == ("round", "company") and claw_back.locks == ("company",)
+    assert approve.bulk_via == "start_public_notice"
+    assert {t.key for t in workflow.TRANSITIONS if t.locks} == {"approve", "claw_back"}
+
+
+def test_the_clawback_notice_takes_the_ban_from_the_table():
+    sentence = workflow.TRANSITION_BY_KEY["claw_back"].applicant_sentence("clawed_back", title="片", case="JJYS-1")
+    assert f"本单位{workflow.BAN_YEARS}年内不得申报" in sentence

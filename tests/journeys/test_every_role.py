@@ -557,9 +557,9 @@ def download(page, row_text: str) -> bytes:
 
 
 def company_final_view(j: Journey, pk: int) -> None:
+    from applications import workflow
     from applications.documents.models import Document
     from applications.models import Application, Notification
-    from applications.services import APPLICANT_MESSAGES
 
     case = Application.objects.get(pk=pk)
     page = j.person("company")
@@ -593,5 +593,6 @@ def company_final_view(j: Journey, pk: int) -> None:
     changes += ["dismiss_objection", "conclude_notice", "disburse_partial", "disburse", "archive"]
     for key in changes:
         assert f"case.{key}" in told, f"the applicant was not told about {key}: {sorted(told)}"
-        sentence = str(APPLICANT_MESSAGES[key] % {"title": case.project_title, "case": case.case_number})
+        spec = workflow.TRANSITION_BY_KEY[key]
+        sentence = spec.applicant_sentence(spec.target, title=case.project_title, case=case.case_number)
         assert sentence in inbox, f"the inbox page does not show: {sentence}"
