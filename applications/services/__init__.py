@@ -7,7 +7,7 @@ and ``notifications``. The names below are the ones the rest of the service impo
 """
 
 from ..workdays import WorkingCalendar, today
-from .common import FEN, TransitionRefused
+from .common import TransitionRefused
 from .deadlines import TickResult, tick_deadlines
 from .drafts import add_material, create_draft, submit, update_draft
 from .notifications import _notify, mark_notifications_read
@@ -15,7 +15,6 @@ from .review import OBJECTION_REPEAT_WINDOW, assign_experts, file_objection, giv
 from .transitions import allowed_transitions, can, perform, perform_many, record_disbursement
 
 __all__ = [
-    "FEN",
     "OBJECTION_REPEAT_WINDOW",
     "TickResult",
     "TransitionRefused",

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import unicodedata
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-FEN = Decimal("0.01")
+from invest import money
 
 
 class TransitionRefused(Exception):
@@ -31,10 +31,15 @@ def _clean_text(value: Any) -> str:
     return "".join(ch for ch in text if ch in "\n\t" or not unicodedata.category(ch).startswith("C")).strip()
 
 
-def _money(value: Any, *, field: str = "amount") -> Decimal:
+def _money(value: Any) -> Decimal:
+    """An amount as typed or given (text as people type it, Decimal, int), rounded half up to the fen: read
+    and rounded by invest.money, the one money module; refused with a reason when it is no amount."""
     try:
-        amount = Decimal(str(value)).quantize(FEN, rounding=ROUND_HALF_UP)
-    except (InvalidOperation, TypeError, ValueError):
+        number = money.parse(value)
+        amount = None if number is None else money.to_fen(number)
+    except (TypeError, ValueError):
+        amount = None
+    if amount is None:
         raise TransitionRefused("invalid_amount", _("请填写正确的金额（元，最多两位小数）。"))
     if amount < 0:
         raise TransitionRefused("invalid_amount", _("金额不能为负数。"))

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from companies.models import Company
 from invest.audit import audit
-from invest.formats import yuan
+from invest.money import yuan
 
 from .. import workdays, workflow
 from ..models import (
