@@ -6,4 +6,4 @@ class InvestConfig(AppConfig):
     verbose_name = "Jiangjin film-industry support service"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the production start-up checks
+        from . import checks, twins  # noqa: F401 - register the production start-up checks and the twins' check

@@ -18,6 +18,11 @@ from typing import Any
 import rule_engine
 from rule_engine import ast as re_ast
 
+from invest.twins import Twin
+
+# A fast twin of rule-engine (invest/twins.py): the start-up check compares this with the installed version.
+TWIN = Twin(library="rule-engine", verified="5.1.0", test="tests/policies/test_matching.py")
+
 Fact = dict[str, Any]
 Closure = Callable[[Fact], Any]
 

@@ -18,6 +18,11 @@ from functools import cache
 import segno
 from segno import encoder as _encoder
 
+from invest.twins import Twin
+
+# A fast twin of segno's mask choice (invest/twins.py): the start-up check compares this with the installed version.
+TWIN = Twin(library="segno", verified="1.6.6", test="tests/documents/test_qr.py")
+
 _ORIGINAL_FIND_AND_APPLY_BEST_MASK = _encoder.find_and_apply_best_mask
 _RUN_OF_FIVE = re.compile(r"0{5,}|1{5,}")
 _FINDER_LIKE = "1011101"
