@@ -26,8 +26,8 @@ from import_export import fields, resources, widgets
 from companies import uscc
 from companies.io import reader
 from companies.io.reader import RowError
-from companies.io.widgets import ESCAPE
 from invest.audit import EventType, audit
+from invest.exporting import ESCAPE
 from invest.roles import has_role
 
 from . import services
@@ -130,7 +130,7 @@ class TextWidget(widgets.CharWidget):
     def clean(self, value, row=None, **kwargs):
         text = _text(value)
         if text.startswith(ESCAPE):
-            text = text[1:]  # the export's formula guard (see companies.io.columns.neutralise): re-imports unchanged
+            text = text[1:]  # the export's formula guard (invest.exporting.neutralise): re-imports unchanged
         if any(ch in _CONTROL for ch in text):
             raise ValueError(
                 _("含有不可见的控制字符（如 NUL、ESC），请删除后重新导入；可在 Excel 中用 CLEAN 函数清除。")

@@ -19,15 +19,7 @@ from companies.models import Company
 from companies.resources import CompanyResource
 
 from .reader import ColumnRows, HeaderAliases
-from .widgets import (  # noqa: F401 - importers and tests use them from here
-    CENT,
-    ESCAPE,
-    FORMULA_TRIGGERS,
-    CellError,
-    Column,
-    neutralise,
-    write_text,
-)
+from .widgets import Column
 
 COLUMNS: tuple[Column, ...] = CompanyResource.columns()
 BY_FIELD = {column.field: column for column in COLUMNS}

@@ -38,8 +38,9 @@ from django.utils.translation import gettext as _
 from companies.models import Company, CompanyImport, FormerName
 from invest.audit import audit
 
-from .columns import BY_FIELD, CENT, FIELDS, HeaderError, RowCleaner
+from .columns import BY_FIELD, FIELDS, HeaderError, RowCleaner
 from .reader import ColumnRows, RowError, gc_paused
+from .widgets import CENT
 from .writer import GROUPS_MAX, Writer, insert_rows, take, update_rows  # noqa: F401 - GROUPS_MAX: tests
 
 LOOKUP_CHUNK = 900  # codes per IN (...) query where SQLite has no JSON functions; below its 999-parameter default

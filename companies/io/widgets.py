@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
 from companies import uscc
-from invest.exporting import ESCAPE, FORMULA_TRIGGERS, neutralise  # noqa: F401 - importers and tests use them
+from invest.exporting import ESCAPE
 
 CENT = Decimal("0.01")
 MAX_MONEY = Decimal("99999999999999.99")  # max_digits=16, decimal_places=2

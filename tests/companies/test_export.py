@@ -11,9 +11,10 @@ import pytest
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from companies.io.columns import HEADERS, neutralise
+from companies.io.columns import HEADERS
 from companies.models import Company
 from companies.resources import CompanyCSV, CompanyResource, CompanyXLSX, export_companies
+from invest.exporting import neutralise
 from tests.factories.companies import CompanyFactory
 
 pytestmark = pytest.mark.django_db
