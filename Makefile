@@ -6,7 +6,7 @@ MANAGE := $(PY) manage.py
 STAMP := .venv/.requirements-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: setup system-deps venv migrate run serve worker test test-sqlite test-pg lint bench messages clean
+.PHONY: setup system-deps venv migrate run serve worker test test-fast test-sqlite test-pg lint bench messages clean
 
 setup: system-deps venv messages migrate
 
@@ -49,6 +49,11 @@ worker: setup
 	$(MANAGE) db_worker
 
 test: setup test-sqlite
+
+# The inner loop: everything but the browser, fuzz and process-kill tests (pytest markers, pyproject.toml).
+test-fast: setup
+	@echo "== fast test suite on SQLite (no browser, fuzz or process-kill tests) =="
+	@$(PY) -m pytest -m "not browser and not fuzz and not process_kill" $(PYTEST_ARGS)
 
 test-sqlite:
 	@echo "== test suite on SQLite =="

@@ -8,7 +8,11 @@ from django.utils import timezone
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `postgres` need real row locks: skip them before any database set-up on SQLite."""
+    """Every hypothesis test is a `fuzz` test (`make test-fast` leaves them out). Tests marked `postgres` need
+    real row locks: skip them before any database set-up on SQLite."""
+    for item in items:
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.fuzz)
     if connection.vendor == "postgresql":
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (row locks, pg_dump); run `make test-pg`")

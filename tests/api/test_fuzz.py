@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.factories.companies import CompanyFactory, MembershipFactory, UserFactory
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.fuzz, pytest.mark.django_db(transaction=True)]
 
 CHECKS = [
     not_a_server_error,

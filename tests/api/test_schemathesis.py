@@ -26,7 +26,7 @@ from rest_framework.authtoken.models import Token
 
 from tests.factories.companies import CompanyFactory, MembershipFactory, UserFactory
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.fuzz, pytest.mark.django_db(transaction=True)]
 
 ST = str(Path(sys.executable).with_name("st"))
 EXCLUDED_CHECKS = "ignored_auth,use_after_free,ensure_resource_availability,object_level_authorization"

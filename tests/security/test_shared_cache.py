@@ -142,6 +142,7 @@ def token_request(base: str, username: str) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.process_kill
 @pytest.mark.django_db(transaction=True)
 def test_token_requests_alternating_between_two_server_processes_are_throttled_at_the_documented_rate(tmp_path):
     limit = int(DOCUMENTED_TOKEN_RATE.split("/")[0])
