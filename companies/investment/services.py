@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -160,54 +160,73 @@ def advance(lead: Lead, transition: str, actor, **data) -> Lead:
             raise TransitionRefused(reason, "wrong_stage")
 
         before = _snapshot(locked)
-        agreement = None
-
-        if transition == "contact":
-            occurred_on = _occurred_on(data, _("接洽日期"))
-            locked.contact(on=occurred_on)
-        elif transition == "negotiate":
-            locked.negotiate()
-        elif transition == "sign_agreement":
-            agreement_data = _agreement_data(data)
-            occurred_on = agreement_data["signed_on"]
-            if locked.contacted_on and occurred_on < locked.contacted_on:
-                raise TransitionRefused(
-                    _("签约日期不能早于首次接洽日期（%(d)s），请核对。") % {"d": locked.contacted_on}, "invalid_date"
-                )
-            locked.sign_agreement()
-        elif transition == "settle":
-            raw_code = data.get("credit_code") or locked.credit_code
-            if not raw_code:
-                raise TransitionRefused(
-                    _("确认落地需要填写企业的统一社会信用代码，以便关联企业档案。"), "missing_credit_code"
-                )
-            code = normalized_credit_code(raw_code)
-            occurred_on = _occurred_on(data, _("落地日期"))
-            if locked.contacted_on and occurred_on < locked.contacted_on:
-                raise TransitionRefused(
-                    _("落地日期不能早于首次接洽日期（%(d)s），请核对。") % {"d": locked.contacted_on}, "invalid_date"
-                )
-            company = Company.objects.filter(credit_code=code).first()
-            locked.settle(on=occurred_on, credit_code=code, company=company)
-        elif transition == "lose":
-            reason = str(data.get("reason") or "").strip()
-            if not reason:
-                raise TransitionRefused(_("标记未落地必须写明原因，例如“已选择在其他区县落户”。"), "missing_reason")
-            locked.lose(reason=reason)
-            comment = comment or reason
-
+        done = STEPS[spec.key](locked, data) or {}
+        comment = comment or done.get("reason", "")
         locked.save()
-        if transition == "sign_agreement":
-            agreement = _create_agreement(locked, actor, agreement_data)
+        agreement = _create_agreement(locked, actor, done["agreement"]) if "agreement" in done else None
         after = _snapshot(locked)
         if agreement is not None:
             after["agreement"] = agreement.pk
         # One entry is the step in the audit log and in the lead's history (selectors.lead_history).
-        event = workflow.TABLE.event_type(transition)
+        event = workflow.TABLE.event_type(spec.key)
         audit(actor, event, locked, before=before, after=after, reason=comment, role=_role(actor))
-        if transition == "settle" and locked.company_id:
+        if spec.needs_credit_code and locked.company_id:
             _audit_link(locked, actor, role=_role(actor))
     return locked
+
+
+def _not_before_contact(lead: Lead, occurred_on: date, message: str) -> None:
+    if lead.contacted_on and occurred_on < lead.contacted_on:
+        raise TransitionRefused(message % {"d": lead.contacted_on}, "invalid_date")
+
+
+def _contact(lead: Lead, data: dict) -> None:
+    lead.contact(on=_occurred_on(data, _("接洽日期")))
+
+
+def _negotiate(lead: Lead, data: dict) -> None:
+    lead.negotiate()
+
+
+def _sign_agreement(lead: Lead, data: dict) -> dict:
+    agreement = _agreement_data(data)
+    _not_before_contact(lead, agreement["signed_on"], _("签约日期不能早于首次接洽日期（%(d)s），请核对。"))
+    lead.sign_agreement()
+    return {"agreement": agreement}  # written once the lead is saved
+
+
+def _settle(lead: Lead, data: dict) -> None:
+    raw_code = data.get("credit_code") or lead.credit_code
+    if not raw_code:
+        raise TransitionRefused(_("确认落地需要填写企业的统一社会信用代码，以便关联企业档案。"), "missing_credit_code")
+    code = normalized_credit_code(raw_code)
+    occurred_on = _occurred_on(data, _("落地日期"))
+    _not_before_contact(lead, occurred_on, _("落地日期不能早于首次接洽日期（%(d)s），请核对。"))
+    lead.settle(on=occurred_on, credit_code=code, company=Company.objects.filter(credit_code=code).first())
+
+
+def _lose(lead: Lead, data: dict) -> dict:
+    reason = str(data.get("reason") or "").strip()
+    if not reason:
+        raise TransitionRefused(_("标记未落地必须写明原因，例如“已选择在其他区县落户”。"), "missing_reason")
+    lead.lose(reason=reason)
+    return {"reason": reason}
+
+
+#: What each step of the table does to the lead before it is saved: the checks of its inputs, then the state
+#: move. It may return {"reason": …} (recorded when the comment is empty) and {"agreement": …} (the agreement
+#: to write once the lead is saved). One function per row of the table, checked below.
+STEPS = {
+    "contact": _contact,
+    "negotiate": _negotiate,
+    "sign_agreement": _sign_agreement,
+    "settle": _settle,
+    "lose": _lose,
+}
+if set(STEPS) != set(workflow.BY_KEY):
+    raise ImproperlyConfigured(
+        f"investment STEPS must name every transition of the leads table: {sorted(workflow.BY_KEY)}"
+    )
 
 
 def _agreement_data(data: dict) -> dict:
