@@ -14,11 +14,9 @@ from __future__ import annotations
 import rules
 
 from companies.models import Membership
-from invest.roles import has_role
+from invest.roles import ALL_CASES_ROLES, has_role
 
 from . import workflow
-
-STAFF_ROLES = ("clerk", "reviewer", "approver", "finance", "manager", "auditor")
 
 
 @rules.predicate
@@ -42,7 +40,7 @@ def is_assigned_expert(user, application) -> bool:
 
 @rules.predicate
 def is_staff_role(user) -> bool:
-    return getattr(user, "is_authenticated", False) and has_role(user, *STAFF_ROLES)
+    return getattr(user, "is_authenticated", False) and has_role(user, *ALL_CASES_ROLES)
 
 
 def _role_predicate(role: str):

@@ -47,14 +47,13 @@ def revision_changes(application, older: int, newer: int) -> dict:
 def cases_visible_to(user):
     """Staff roles see every case, experts the cases assigned to them, applicants their companies' cases."""
     from companies.models import Membership
-    from invest.roles import has_role
+    from invest.roles import ALL_CASES_ROLES, has_role
 
     from .models import Application
-    from .rules import STAFF_ROLES
 
     if not getattr(user, "is_authenticated", False):
         return Application.objects.none()
-    if has_role(user, *STAFF_ROLES):
+    if has_role(user, *ALL_CASES_ROLES):
         return Application.objects.all()
     if has_role(user, "expert"):
         return Application.objects.filter(expert_assignments__expert=user).distinct()

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from django.db.models import F, QuerySet
 
-from invest.roles import has_role
+from invest.roles import ALL_CASES_ROLES, has_role
 
 from .models import Company, CompanyRegistration, Membership
 
 
 def companies_visible_to(user) -> QuerySet[Company]:
-    """Staff roles see every company; anyone else only the companies they are a confirmed member of."""
+    """ALL_CASES_ROLES (and superusers) see every company; anyone else only the companies they are a confirmed member of."""
     if not user.is_authenticated:
         return Company.objects.none()
-    if user.is_superuser or has_role(user, "manager", "clerk", "reviewer", "approver", "finance", "auditor"):
+    if user.is_superuser or has_role(user, *ALL_CASES_ROLES):
         return Company.objects.all()
     return Company.objects.filter(memberships__user=user, memberships__status=Membership.Status.CONFIRMED).distinct()
 

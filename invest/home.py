@@ -9,7 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from applications.workdays import WorkingCalendar
-from invest.roles import has_role
+from invest.roles import OFFICE_ROLES, has_role
 
 LATEST_NOTICES = 5
 
@@ -50,11 +50,9 @@ def latest_notices(limit: int = LATEST_NOTICES):
 
 def visitor_kind(user) -> str:
     """public (not signed in) · newcomer (signed in, no company yet) · member (applicant) · staff (office)."""
-    from applications.portal.selectors import WORKBENCH_ROLES
-
     if not getattr(user, "is_authenticated", False):
         return "public"
-    if has_role(user, *WORKBENCH_ROLES):
+    if has_role(user, *OFFICE_ROLES):
         return "staff"
     if has_role(user, "applicant"):
         return "member"

@@ -35,9 +35,15 @@ ROLE_MODEL_PERMISSIONS = {
 }
 # Roles whose users may sign in to the admin site (Django's is_staff).
 ADMIN_ROLES = frozenset(ROLE_MODEL_PERMISSIONS)
-# Roles of office (staff) accounts, which a manager grants on the accounts page; `applicant` follows from a
-# confirmed company membership instead (companies.services).
+# The role groups, each named once. Roles of office accounts, which a manager grants on the accounts page
+# (`applicant` follows from a confirmed company membership instead, companies.services); every office
+# account has the workbench.
 OFFICE_ROLES = tuple(key for key in ROLE_KEYS if key != "applicant")
+# Office roles that see every case and every company: all but `expert`, an outside expert who sees only the
+# cases assigned to them.
+ALL_CASES_ROLES = tuple(key for key in OFFICE_ROLES if key != "expert")
+# Roles that see the figures dashboard and its export.
+DASHBOARD_ROLES = ("manager", "auditor", "approver")
 
 
 def admin_access(user, roles) -> bool:

@@ -21,14 +21,13 @@ from rest_framework.response import Response
 from applications import services, workdays, workflow
 from applications.models import Application, ExpertAssignment, Material
 from applications.portal.selectors import overdue_q
-from applications.rules import STAFF_ROLES
 from companies import uscc
 from companies.models import Membership
 from companies.selectors import companies_visible_to
 from invest.api.core import ErrorSerializer, id_param
 from invest.api.schema import AutoSchema
 from invest.audit import EventType, trail
-from invest.roles import has_role
+from invest.roles import ALL_CASES_ROLES, has_role
 from policies.api.views import published_items
 from policies.models import Round
 from policies.services import normalize_facts
@@ -61,7 +60,7 @@ def applications_visible_to(user) -> QuerySet[Application]:
     cases assigned to them, applicants their confirmed companies' cases. (Tests check both agree case by case.)"""
     if not getattr(user, "is_authenticated", False):
         return Application.objects.none()
-    if has_role(user, *STAFF_ROLES):
+    if has_role(user, *ALL_CASES_ROLES):
         return Application.objects.all()
     visible = Q(pk__in=[])
     if has_role(user, "applicant"):
@@ -324,7 +323,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=True, methods=["get"])
     def timeline(self, request: Request, pk: str) -> Response:
         case = self.get_object()
-        staff = has_role(request.user, *STAFF_ROLES)
+        staff = has_role(request.user, *ALL_CASES_ROLES)
         rows = [
             {
                 "at": entry.at,

@@ -8,14 +8,11 @@ import logging
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from invest.roles import has_role
+from invest.roles import ALL_CASES_ROLES, has_role
 
 from .models import CODE_ALPHABET, CODE_LENGTH, Document
 
 logger = logging.getLogger(__name__)
-
-# Office roles that work on every case (the service has one office); experts only see cases assigned to them.
-OFFICE_ROLES = ("clerk", "reviewer", "approver", "finance", "manager", "auditor")
 
 
 def normalize_code(code: str) -> str | None:
@@ -43,7 +40,7 @@ def can_download(user, document: Document) -> tuple[bool, str]:
     """(allowed, why not): the case's company's confirmed members, the office, and experts assigned to the case."""
     if not getattr(user, "is_authenticated", False):
         return False, str(_("请先登录。"))
-    if has_role(user, *OFFICE_ROLES):
+    if has_role(user, *ALL_CASES_ROLES):
         return True, ""
     application = document.application
     if application is not None:

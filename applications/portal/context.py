@@ -5,9 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from applications import workflow
-from invest.roles import ADMIN_ROLES, has_role
-
-from .selectors import DASHBOARD_ROLES, WORKBENCH_ROLES
+from invest.roles import ADMIN_ROLES, DASHBOARD_ROLES, OFFICE_ROLES, has_role
 
 
 def portal(request: HttpRequest) -> dict:
@@ -15,7 +13,7 @@ def portal(request: HttpRequest) -> dict:
     return {
         "portal_nav": {
             "applicant": bool(user) and has_role(user, "applicant"),
-            "workbench": bool(user) and has_role(user, *WORKBENCH_ROLES),
+            "workbench": bool(user) and has_role(user, *OFFICE_ROLES),
             "dashboard": bool(user) and has_role(user, *DASHBOARD_ROLES),
             # The Django admin (policies, rounds, registry, calendar): managers, auditors and superusers.
             "admin": bool(user) and (has_role(user, *ADMIN_ROLES) or bool(getattr(user, "is_superuser", False))),

@@ -17,17 +17,11 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from applications import workflow
 from applications.models import Application
-from applications.rules import STAFF_ROLES
 from applications.workdays import WorkingCalendar, today
 from companies.models import Membership
 from invest.audit import EventType
 from invest.models import AuditEntry
-from invest.roles import has_role, user_roles
-
-#: Roles that see the reviewer workbench.
-WORKBENCH_ROLES = ("clerk", "reviewer", "expert", "approver", "finance", "manager", "auditor")
-#: Roles that see the manager dashboard.
-DASHBOARD_ROLES = ("manager", "auditor", "approver")
+from invest.roles import ALL_CASES_ROLES, has_role, user_roles
 
 SORTS = {
     "due": ("due_date", "submitted_at", "id"),
@@ -59,7 +53,7 @@ def cases_of_applicant(user, company_ids: list[int] | None = None) -> QuerySet[A
 def visible_cases(user) -> QuerySet[Application]:
     """Every case the user may open in the workbench: the office sees all, experts their assignments."""
     qs = Application.objects.select_related("company", "item", "round")
-    if has_role(user, *STAFF_ROLES):
+    if has_role(user, *ALL_CASES_ROLES):
         return qs
     if has_role(user, "expert"):
         return qs.filter(expert_assignments__expert=user).distinct()
@@ -95,7 +89,7 @@ def queue(user, filters: QueueFilters) -> QuerySet[Application]:
         qs = qs.filter(state=filters.stage)
     elif not filters.all_stages:
         states = queue_states(user)
-        if has_role(user, "expert") and not has_role(user, *STAFF_ROLES):
+        if has_role(user, "expert") and not has_role(user, *ALL_CASES_ROLES):
             qs = qs.filter(
                 state="expert_review", expert_assignments__expert=user, expert_assignments__answered_at__isnull=True
             )

@@ -22,7 +22,7 @@ from applications.selectors import next_year_schedule_missing, revision_changes
 from applications.services import TransitionRefused
 from applications.workdays import WorkingCalendar, today
 from invest.formats import yuan
-from invest.roles import has_role
+from invest.roles import DASHBOARD_ROLES, OFFICE_ROLES, has_role
 
 from .. import selectors
 from ..forms import (
@@ -67,7 +67,7 @@ def _filters(request: HttpRequest, blank_stage=None) -> tuple[QueueFilterForm, s
     )
 
 
-@role_required(*selectors.WORKBENCH_ROLES)
+@role_required(*OFFICE_ROLES)
 @require_GET
 def workbench(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
@@ -93,7 +93,9 @@ def workbench(request: HttpRequest) -> HttpResponse:
 def _what_happens(spec: workflow.Transition) -> str:
     from applications.documents.constants import DocumentKind
 
-    if spec.target in spec.sources:
+    if spec.other_targets:
+        parts = []  # the arrival state follows from what is given: the explanation says how
+    elif spec.target in spec.sources:
         parts = [_("案件仍处于“%(state)s”阶段。") % {"state": workflow.STATE_BY_KEY[spec.target].label}]
     else:
         parts = [_("案件将进入“%(state)s”阶段。") % {"state": workflow.STATE_BY_KEY[spec.target].label}]
@@ -101,19 +103,14 @@ def _what_happens(spec: workflow.Transition) -> str:
         parts.append(str(workflow.DEADLINE_EFFECTS[spec.deadline]) + "。")
     if spec.document_kind:
         parts.append(_("系统将签发《%(doc)s》并通知申报单位。") % {"doc": DocumentKind(spec.document_kind).label})
-    if spec.key == "disburse":
-        parts.append(_("本次金额须等于尚未拨付的全部余额，登记后拨付完毕。"))
-    if spec.key == "disburse_partial":
-        parts.append(_("本次金额须小于尚未拨付的余额，余额留待以后拨付。"))
-    if spec.key == "send_to_experts":
-        parts.append(_("全部专家提交意见后自动转入审定。"))
+    if spec.explanation:
+        parts.append(spec.explanation)
     return "".join(str(p) for p in parts)
 
 
 def _actions(app: Application, user, bound: dict[str, TransitionForm] | None = None) -> list[dict[str, Any]]:
     """The actions this user may take now (forms), and the ones of their role refused now (with why)."""
     bound = bound or {}
-    # 部分拨付 and 拨付完毕 are two choices of their own (disburse_partial, disburse).
     allowed = services.allowed_transitions(app, user)
     out = []
     for spec in allowed:
@@ -197,13 +194,13 @@ def _staff_page(request: HttpRequest, app: Application, *, status: int = 200, **
     return render(request, "portal/case_staff.html", context, status=status)
 
 
-@role_required(*selectors.WORKBENCH_ROLES)
+@role_required(*OFFICE_ROLES)
 @require_GET
 def staff_case(request: HttpRequest, pk: int) -> HttpResponse:
     return _staff_page(request, _case_for_staff(request, pk))
 
 
-@role_required(*selectors.WORKBENCH_ROLES)
+@role_required(*OFFICE_ROLES)
 @require_POST
 def staff_act(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     app = _case_for_staff(request, pk)
@@ -225,8 +222,6 @@ def staff_act(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         done = services.perform(app, key, request.user, **form.service_data())
     except TransitionRefused as exc:
         return _staff_page(request, app, bound={key: form}, refusal=exc.reason, refusal_for=key, status=409)
-    if key == "disburse" and done.state == "approved":
-        spec = workflow.TRANSITION_BY_KEY["disburse_partial"]  # perform() took the part it was given
     messages.success(request, _("已办理“%(t)s”，案件当前阶段：%(s)s。") % {"t": spec.label, "s": done.state_label})
     return redirect("portal:staff_case", pk=app.pk)
 
@@ -396,7 +391,7 @@ def _batch_progress(batch: NoticeBatch) -> dict[str, Any]:
     }
 
 
-@role_required(*selectors.WORKBENCH_ROLES)
+@role_required(*OFFICE_ROLES)
 @require_GET
 def batch(request: HttpRequest, pk: int) -> HttpResponse:
     notice_batch = get_object_or_404(NoticeBatch, pk=pk)
@@ -433,7 +428,7 @@ def _dashboard_cases(request: HttpRequest):
     return form, qs.order_by(*selectors.SORTS.get(filters.sort, selectors.SORTS["due"]))
 
 
-@role_required(*selectors.DASHBOARD_ROLES)
+@role_required(*DASHBOARD_ROLES)
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     form, qs = _dashboard_cases(request)
@@ -464,7 +459,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*selectors.DASHBOARD_ROLES)
+@role_required(*DASHBOARD_ROLES)
 @require_GET
 def export(request: HttpRequest) -> HttpResponse:
     """The filtered case list as an XLSX workbook (applications.exporting; amounts as numbers)."""
