@@ -160,6 +160,8 @@ class Transition(base.Transition):
     conditions: tuple[str, ...] = ()
     #: The rows locked before the case (see LOCKABLE).
     locks: tuple[str, ...] = ()
+    #: What the page says besides the arrival state, the clock and the document, before the actor confirms.
+    explanation: Any = ""
     #: Offered as a bulk action on lists of cases.
     bulk: bool = False
     #: For a bulk transition taken on many cases together rather than case by case: the service that does it
@@ -346,6 +348,12 @@ _PAYMENT = (
     ),
 )
 
+
+def _paid_in_full_or_not(app, *args: Any, **kwargs: Any) -> str:
+    """Where a payment leaves the case (asked after it was added to the disbursed amount)."""
+    return "disbursed" if app.remaining_to_disburse <= 0 else "approved"
+
+
 _BEFORE_DECISION = ("draft", "submitted", "correction_requested", "accepted", "preliminary_review", "expert_review")
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -468,6 +476,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         conditions=("experts_assigned",),
         bulk=True,
         label_en="Send to experts",
+        explanation=_("全部专家提交意见后自动转入审定。"),
         applicant_notice=None,
         inputs=(
             _amount(
@@ -585,30 +594,26 @@ TRANSITIONS: tuple[Transition, ...] = (
         applicant_notice=_("您的申报“%(title)s”（%(case)s）公示期满，无人提出异议，已获批准。"),
     ),
     Transition(
-        "disburse_partial",
-        ("approved",),
-        "approved",
-        ("finance",),
-        _("登记部分拨付"),
-        amount="disbursed_amount",
-        document_kind="disbursement_notice",
-        confirm=True,
-        label_en="Record partial disbursement",
-        applicant_notice=_("已为您的申报“%(title)s”（%(case)s）拨付部分扶持资金。"),
-        # A part: the finance officer types it; 拨付完毕 is prefilled with what is left.
-        inputs=(_amount(_("本次拨付金额（元）")), *_PAYMENT),
-    ),
-    Transition(
         "disburse",
         ("approved",),
         "disbursed",
         ("finance",),
-        _("登记拨付（拨付完毕）"),
+        _("登记拨付"),
         amount="disbursed_amount",
         document_kind="disbursement_notice",
         confirm=True,
-        label_en="Record final disbursement",
-        applicant_notice=_("您的申报“%(title)s”（%(case)s）的扶持资金已全部拨付。"),
+        label_en="Record disbursement",
+        # One payment at a time: the last one (the amount covers what is left) ends in 已拨付, a part stays 已批准.
+        decide_target=_paid_in_full_or_not,
+        other_targets=("approved",),
+        explanation=_(
+            "本次金额等于尚未拨付的全部余额时，登记后拨付完毕；小于余额时，案件仍为“已批准”，余额留待以后拨付。"
+        ),
+        applicant_notice={
+            "disbursed": _("您的申报“%(title)s”（%(case)s）的扶持资金已全部拨付。"),
+            "approved": _("已为您的申报“%(title)s”（%(case)s）拨付部分扶持资金。"),
+        },
+        # What is left is prefilled: the finance officer types a part over it.
         inputs=(_amount(_("本次拨付金额（元）"), initial="remaining_to_disburse"), *_PAYMENT),
     ),
     Transition(
@@ -755,9 +760,19 @@ CONDITIONS: dict[str, Condition] = {
     )
 }
 
+
 #: The table, checked by the base when built (keys unique, sources and targets known, terminal states final).
 #: Terminal means no further regular work; only a clawback reaches back into a finished case.
-TABLE = base.Table(STATES, TRANSITIONS, subject="case", reopening=("claw_back",))
+class CaseTable(base.Table):
+    def event_types(self) -> list[str]:
+        """The event types of the transitions, and of those since merged into another: the audit log is
+        append-only, so their entries stay, and they still are state changes of the case."""
+        from invest.audit import EventType
+
+        return [*super().event_types(), EventType.CASE_DISBURSE_PARTIAL]
+
+
+TABLE = CaseTable(STATES, TRANSITIONS, subject="case", reopening=("claw_back",))
 STATE_BY_KEY: dict[str, State] = TABLE.state_by_key
 TRANSITION_BY_KEY: dict[str, Transition] = TABLE.transition_by_key
 STATE_KEYS: tuple[str, ...] = TABLE.state_keys

@@ -22,6 +22,9 @@ class EventType(models.TextChoices):
     CASE_MATERIAL = "case.material", _("上传材料")
     CASE_ASSIGN_EXPERT = "case.assign_expert", _("指派评审专家")
     CASE_EXPERT_OPINION = "case.expert_opinion", _("专家提交评审意见")
+    #: A part payment, before part and last payments became the one ``disburse`` transition of the case table:
+    #: entries written then keep their label (and count as state changes: workflow.CaseTable.event_types).
+    CASE_DISBURSE_PARTIAL = "case.disburse_partial", _("登记部分拨付")
     LEAD_CREATE = "lead.create", _("登记线索")
     #: One per lead an import created; the import as a whole is LEAD_IMPORT, on the file.
     LEAD_IMPORTED = "lead.imported", _("批量导入")

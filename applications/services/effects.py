@@ -306,21 +306,13 @@ def _decide_objections(status: str):
 
 
 def _on_disburse(app: Application, data: dict, context: dict) -> None:
-    spec = context["spec"]
+    """One payment: a part, or what is left (the table's decide_target then ends the case in 已拨付)."""
     amount = _money(data.get("amount"))
     remaining = app.remaining_to_disburse
     if amount <= 0 or amount > remaining:
         raise TransitionRefused(
             "invalid_amount",
             _("拨付金额必须大于零且不超过尚未拨付的 %(left)s 元。") % {"left": yuan(remaining)},
-        )
-    if spec.key == "disburse" and amount != remaining:
-        raise TransitionRefused("invalid_amount", _("本次拨付后仍有余额，请按部分拨付登记。"))
-    if spec.key == "disburse_partial" and amount == remaining:
-        raise TransitionRefused(
-            "invalid_amount",
-            _("本次金额等于尚未拨付的 %(left)s 元，拨付后即拨付完毕，请选择“登记拨付（拨付完毕）”。")
-            % {"left": yuan(remaining)},
         )
     voucher = str(data.get("voucher_number") or "").strip()
     paid_on = data.get("paid_on")
@@ -387,7 +379,6 @@ HANDLERS: dict[str, Any] = {
     "uphold_objection": _decide_objections(Objection.Status.UPHELD),
     "dismiss_objection": _decide_objections(Objection.Status.DISMISSED),
     "conclude_notice": None,
-    "disburse_partial": _on_disburse,
     "disburse": _on_disburse,
     "archive": None,
     "claw_back": _on_claw_back,

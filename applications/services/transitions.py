@@ -26,7 +26,7 @@ from .. import workflow
 from ..models import Application
 from ..rules import may_take
 from ..signals import case_transitioned
-from .common import TransitionRefused, _actor_user, _clean_text, _money
+from .common import TransitionRefused, _actor_user, _clean_text
 from .effects import HANDLERS, _material_labels
 from .notifications import _notify_transition
 
@@ -158,10 +158,6 @@ def perform(application: Application, transition: str, actor, *, on: date | None
                 )
             if on is not None:
                 locked.as_of = on  # read by the workflow's deadline conditions
-            if spec.key == "disburse" and "amount" in data:
-                remaining = locked.remaining_to_disburse
-                if _money(data["amount"]) < remaining:
-                    spec = workflow.TRANSITION_BY_KEY["disburse_partial"]
             refusal = _refusal(locked, user, spec)
             if refusal:
                 raise refusal

@@ -25,8 +25,13 @@ def test_docs_embed_the_diagram_generated_from_the_table():
 
 
 def test_every_row_of_the_table_is_a_transition_method_of_the_model():
-    declared = {(t.key, s, t.target) for t in workflow.TRANSITIONS for s in t.sources}
-    generated = {(t.name, t.source, t.target) for t in Application(state="draft").get_all_state_transitions()}
+    declared = {(t.key, s, target) for t in workflow.TRANSITIONS for s in t.sources for target in t.targets}
+    generated = {
+        (t.name, t.source, target)
+        for t in Application(state="draft").get_all_state_transitions()
+        # a target decided from the record is django-fsm's GET_STATE, with the states it may answer
+        for target in getattr(t.target, "allowed_states", None) or [t.target]
+    }
     assert generated == declared
 
 
@@ -66,7 +71,6 @@ def test_document_kinds_match_the_team_interface():
         "reject": "rejection_decision",
         "uphold_objection": "rejection_decision",
         "disburse": "disbursement_notice",
-        "disburse_partial": "disbursement_notice",
     }
     assert workflow.TRANSITION_BY_KEY["claw_back"].document_kind is None
 

@@ -183,11 +183,6 @@ CONFIRM_CASES = {
     "approve": ("pending_decision", "approver", {"amount": "100,000.00"}),
     "reject": ("pending_decision", "approver", {"comment": "不符合条件"}),
     "uphold_objection": ("in_objection_review", "approver", {"comment": "异议属实"}),
-    "disburse_partial": (
-        "approved",
-        "finance",
-        {"amount": "30,000", "paid_on": "2026-11-20", "voucher_number": "CZ-1"},
-    ),
     "disburse": ("approved", "finance", {"amount": "100,000.00", "paid_on": "2026-11-20", "voucher_number": "CZ-2"}),
     "archive": ("disbursed", "manager", {}),
     "claw_back": ("approved", "manager", {"comment": "虚报拍摄天数", "amount": "0"}),
@@ -398,12 +393,10 @@ def test_partial_and_final_payments_are_distinct_and_the_company_sees_what_was_p
     app = case_of(member, approved=True)
     with pytest.raises(services.TransitionRefused) as refused:
         services.perform(
-            app, "disburse_partial", staff["finance"], amount="100000", paid_on="2026-11-20", voucher_number="V-0"
+            app, "disburse", staff["finance"], amount="100000.01", paid_on="2026-11-20", voucher_number="V-0"
         )
-    assert "请选择“登记拨付（拨付完毕）”" in refused.value.reason
-    services.perform(
-        app, "disburse_partial", staff["finance"], amount="40000", paid_on="2026-11-20", voucher_number="V-1"
-    )
+    assert "不超过尚未拨付的 100,000.00 元" in refused.value.reason
+    services.perform(app, "disburse", staff["finance"], amount="40000", paid_on="2026-11-20", voucher_number="V-1")
     client.force_login(member.user)
     page = client.get(reverse("portal:case", args=[app.pk])).text
     paid = page[page.index('id="paid-heading"') :]

@@ -223,28 +223,25 @@ def test_finance_records_partial_then_final_disbursement(client, staff, member, 
     client.force_login(staff["finance"])
     page = client.get(reverse("portal:staff_case", args=[app.pk])).text
     assert "凭证号" in page and "拨付日期" in page
-    # 部分拨付 and 拨付完毕 are two choices of their own
-    assert reverse("portal:staff_act", args=[app.pk, "disburse_partial"]) in page
-    assert reverse("portal:staff_act", args=[app.pk, "disburse"]) in page
-    missing = client.post(reverse("portal:staff_act", args=[app.pk, "disburse_partial"]), {"amount": "40,000"})
+    # One 登记拨付: a part leaves the case approved, what is left (prefilled) ends it disbursed
+    act = reverse("portal:staff_act", args=[app.pk, "disburse"])
+    assert act in page and 'value="100,000.00"' in page
+    missing = client.post(act, {"amount": "40,000"})
     assert missing.status_code == 400 and "请填写付款凭证号" in missing.text
     data = {"amount": "40,000", "paid_on": "2026-11-20", "voucher_number": "CZ-2026-001"}
-    asked = client.post(reverse("portal:staff_act", args=[app.pk, "disburse_partial"]), data)
-    assert asked.status_code == 200 and "确认登记部分拨付" in asked.text and "40,000.00" in asked.text
+    asked = client.post(act, data)
+    assert asked.status_code == 200 and "确认登记拨付" in asked.text and "40,000.00" in asked.text
+    assert "小于余额时，案件仍为“已批准”" in asked.text
     app.refresh_from_db()
     assert app.disbursed_amount == 0  # nothing recorded before 确认
-    part = client.post(
-        reverse("portal:staff_act", args=[app.pk, "disburse_partial"]),
-        {**data, "confirmed": "1", "seen_state": "approved"},
-        follow=True,
-    )
-    assert "已办理“登记部分拨付”" in part.text and "拨付完毕" not in part.text.split("已办理")[1][:20]
+    part = client.post(act, {**data, "confirmed": "1", "seen_state": "approved"}, follow=True)
+    assert "已办理“登记拨付”，案件当前阶段：已批准" in part.text
     app.refresh_from_db()
     assert app.state == "approved" and app.disbursed_amount == Decimal("40000.00")
     page = client.get(reverse("portal:staff_case", args=[app.pk])).text
-    assert 'value="60,000.00"' in page  # the remaining amount is offered for 拨付完毕
+    assert 'value="60,000.00"' in page  # what is left is offered for the last payment
     final = client.post(
-        reverse("portal:staff_act", args=[app.pk, "disburse"]),
+        act,
         {
             "amount": "60,000.00",
             "paid_on": "2026-11-25",
@@ -254,7 +251,7 @@ def test_finance_records_partial_then_final_disbursement(client, staff, member, 
         },
         follow=True,
     )
-    assert "已办理“登记拨付（拨付完毕）”" in final.text
+    assert "已办理“登记拨付”，案件当前阶段：已拨付" in final.text
     app.refresh_from_db()
     assert app.state == "disbursed" and app.disbursed_amount == Decimal("100000.00")
 
