@@ -46,6 +46,40 @@ def _chinese_by_default(settings):
     settings.LANGUAGE_CODE = "zh-hans"
 
 
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    """What every test runs with, whatever the developer's environment says: uploaded materials and rendered
+    documents in a throw-away folder (nothing lands in var/), a fast password hasher (factories give every user
+    a password; the production hasher would dominate the run time) and no virus scanner unless the test starts
+    one (tests/security/test_clamav.py, tests/portal/test_virus_scanner.py)."""
+    files = tmp_path / "files"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(files)}},
+    }
+    settings.MEDIA_ROOT = files
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.CLAMAV_SOCKET = ""
+
+
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def immediate_tasks(settings):
+    """Tasks (documents, notices, mail) run at once, with no worker; without it they wait in the database queue."""
+    settings.TASKS = IMMEDIATE_TASKS
+
+
+@pytest.fixture
+def staff(db):
+    """One user per staff role: staff["clerk"], staff["reviewer"] ..."""
+    from invest.roles import ROLE_KEYS
+    from tests.factories.companies import UserFactory
+
+    return {role: UserFactory(username=f"{role}-user", roles=[role]) for role in ROLE_KEYS if role != "applicant"}
+
+
 @pytest.fixture
 def roles(db):
     from invest.roles import ensure_groups

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.factories.companies import CompanyFactory, MembershipFactory, UserFactory
@@ -43,20 +42,6 @@ def pytest_collection_finish(session):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "api_coverage: reads the operations the API tests reached; runs last")
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Factories set a password for every user; the production hasher would dominate the run time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counters():
-    """Throttling counts in the cache; each test starts with none spent."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -105,18 +90,6 @@ def catalogue(db):
 
     seed_catalogue()
     return Policy.objects.get()
-
-
-@pytest.fixture(autouse=True)
-def _files_in_tmp(settings, tmp_path):
-    """Uploaded materials and rendered documents go to a throw-away folder."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "files")},
-        },
-    }
 
 
 @pytest.fixture

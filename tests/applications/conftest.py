@@ -2,26 +2,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from applications.signals import case_transitioned, notice_batch_started
-from invest.roles import ROLE_KEYS
-from tests.factories.companies import UserFactory
-
-
-@pytest.fixture(autouse=True)
-def _files_in_tmp(settings, tmp_path):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "files")},
-        },
-    }
-
-
-@pytest.fixture
-def staff(db):
-    """One user per staff role: staff["clerk"], staff["reviewer"] ..."""
-    return {role: UserFactory(username=f"{role}-user", roles=[role]) for role in ROLE_KEYS if role != "applicant"}
 
 
 def make_pdf(name: str = "材料.pdf", body: bytes = b"content") -> SimpleUploadedFile:

@@ -1,15 +1,15 @@
 """Row locks under real concurrency (PostgreSQL only: SQLite serialises writers, so it proves nothing there)."""
 
-import threading
 import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from applications.models import Application
 from applications.services import TransitionRefused, perform
 from applications.signals import case_transitioned
+from tests.concurrency import run_simultaneously as run_together
 from tests.factories.applications import ApplicationFactory, CaseItemFactory, CaseRoundFactory
 from tests.factories.companies import UserFactory
 
@@ -38,29 +38,7 @@ def _holiday_calendar(_postgres_only, transactional_db):
 
 
 def run_simultaneously(actions):
-    """Run each action in its own thread and database connection, all released at once; collect outcomes."""
-    barrier = threading.Barrier(len(actions))
-    outcomes = [None] * len(actions)
-
-    def worker(i, action):
-        try:
-            prepared = action["prepare"]()
-            barrier.wait(timeout=30)
-            action["run"](prepared)
-            outcomes[i] = "ok"
-        except TransitionRefused as exc:
-            outcomes[i] = exc.code
-        except Exception as exc:  # noqa: BLE001 - reported as the outcome so the test shows it
-            outcomes[i] = f"error: {exc!r}"
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate(actions)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return outcomes
+    return run_together(actions, refused=(TransitionRefused,))
 
 
 @pytest.fixture

@@ -65,14 +65,19 @@ def test_budget_freed_by_a_rejection_after_objection_can_be_used_again(staff):
     perform(second, "approve", staff["approver"], amount="100000")
 
 
-def test_company_yearly_cap_of_five_million(staff):
+def company_with_4_5_million_approved_this_year(cap_per_company_year: str):
+    """A case reviewed at 600,000 for a company already approved 4,500,000 this year, under the given cap."""
     company = CompanyFactory()
-    rnd = CaseRoundFactory(budget=Decimal("20000000.00"), policy__cap_per_company_year=Decimal("5000000.00"))
+    rnd = CaseRoundFactory(budget=Decimal("20000000.00"), policy__cap_per_company_year=Decimal(cap_per_company_year))
     big = CaseItemFactory(policy=rnd.policy, cap_per_application=None)
     ApplicationFactory(approved=True, company=company, item=big, round=rnd, approved_amount=Decimal("4500000.00"))
-    app = ApplicationFactory(
+    return ApplicationFactory(
         pending_decision=True, company=company, item=big, round=rnd, reviewed_amount=Decimal("600000.00")
     )
+
+
+def test_company_yearly_cap_of_five_million(staff):
+    app = company_with_4_5_million_approved_this_year("5000000.00")
     with pytest.raises(TransitionRefused) as refused:
         perform(app, "approve", staff["approver"], amount="600000")
     assert refused.value.code == "over_company_cap"
@@ -82,13 +87,7 @@ def test_company_yearly_cap_of_five_million(staff):
 
 def test_company_yearly_cap_follows_the_policy_data_when_a_manager_raises_it(staff):
     """The 5,000,000 is policy data, not code: a raised cap lets a larger approval through."""
-    company = CompanyFactory()
-    rnd = CaseRoundFactory(budget=Decimal("20000000.00"), policy__cap_per_company_year=Decimal("6000000.00"))
-    big = CaseItemFactory(policy=rnd.policy, cap_per_application=None)
-    ApplicationFactory(approved=True, company=company, item=big, round=rnd, approved_amount=Decimal("4500000.00"))
-    app = ApplicationFactory(
-        pending_decision=True, company=company, item=big, round=rnd, reviewed_amount=Decimal("600000.00")
-    )
+    app = company_with_4_5_million_approved_this_year("6000000.00")
     perform(app, "approve", staff["approver"], amount="600000")
     app.refresh_from_db()
     assert app.approved_amount == Decimal("600000.00")

@@ -26,17 +26,7 @@ PASSWORD = "jiangjin-demo"
 
 
 @pytest.fixture
-def portal_settings(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "files")},
-        },
-    }
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    settings.CLAMAV_SOCKET = ""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def portal_settings(settings, immediate_tasks):
     settings.AXES_ENABLED = False
 
 

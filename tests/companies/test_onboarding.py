@@ -20,24 +20,10 @@ from invest.models import AuditEntry
 from invest.roles import has_role
 from tests.factories.companies import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("immediate_tasks")]
 
 CODE = "91500116MA5U7AXH23"  # valid check digit (companies.uscc)
 PASSWORD = "Jiangjin-film-2026"
-
-
-@pytest.fixture(autouse=True)
-def _files(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "files")},
-        },
-    }
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    settings.CLAMAV_SOCKET = ""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

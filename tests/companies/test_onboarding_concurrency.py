@@ -6,17 +6,17 @@ first member and the office deciding one membership request at once give one dec
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, connections
+from django.db import connection
 
 from companies import services
 from companies.models import Company, Membership
 from invest.roles import ensure_groups, has_role
 from tests.companies.test_onboarding import CODE, company_data, licence_pdf
+from tests.concurrency import run_simultaneously as run_together
 from tests.factories.companies import UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -29,13 +29,7 @@ def _postgres_only():
 
 
 @pytest.fixture(autouse=True)
-def _setup(settings, tmp_path, monkeypatch):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
-    }
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    settings.CLAMAV_SOCKET = ""
+def _setup(immediate_tasks, monkeypatch):
     ensure_groups()
     # Keep each decision's transaction open a little after its checks, so simultaneous ones truly overlap.
     original = services.audit
@@ -48,27 +42,7 @@ def _setup(settings, tmp_path, monkeypatch):
 
 
 def run_simultaneously(*actions):
-    barrier = threading.Barrier(len(actions))
-    outcomes = [None] * len(actions)
-
-    def worker(i, action):
-        try:
-            barrier.wait(timeout=30)
-            action()
-            outcomes[i] = "ok"
-        except (ValidationError, PermissionDenied) as exc:
-            outcomes[i] = getattr(exc, "code", None) or type(exc).__name__
-        except Exception as exc:  # noqa: BLE001 - reported as the outcome so the test shows it
-            outcomes[i] = f"error: {exc!r}"
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate(actions)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return outcomes
+    return run_together(actions, refused=(ValidationError, PermissionDenied))
 
 
 def test_two_managers_confirming_one_registration_make_one_company():

@@ -4,16 +4,8 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _documents_settings(settings, tmp_path):
-    """Files in a throw-away folder; tasks run immediately in tests (no worker)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "files")},
-        },
-    }
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+def _documents_settings(settings, immediate_tasks):
+    """Documents render at once (no worker), with the verification links of the real site."""
     settings.SITE_URL = "https://film.jiangjin.example"
 
 

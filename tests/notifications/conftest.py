@@ -9,27 +9,17 @@ from tests.factories.applications import CaseItemFactory, CaseRoundFactory
 from tests.factories.companies import CompanyFactory, MembershipFactory, UserFactory
 
 SITE = "https://film.jiangjin.example"
-IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 
 @pytest.fixture(autouse=True)
-def _notification_settings(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "files")},
-        },
-    }
-    settings.TASKS = IMMEDIATE  # tasks run at once, as in tests/documents; the queue tests switch to the database
+def _notification_settings(settings, immediate_tasks):
+    # Tasks run at once, as in tests/documents; the queue tests switch to the database (DATABASE_QUEUE).
     settings.SITE_URL = SITE
-    settings.CLAMAV_SOCKET = ""
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SMS_BACKEND = "invest.sms.LoggingSMSBackend"
     settings.NOTIFY_MAX_ATTEMPTS = 3
     settings.NOTIFY_RETRY_DELAY = 60
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

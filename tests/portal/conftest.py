@@ -1,29 +1,13 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from invest.roles import ROLE_KEYS
 from tests.factories.applications import ApplicationFactory, CaseItemFactory, CaseRoundFactory
-from tests.factories.companies import MembershipFactory, UserFactory
+from tests.factories.companies import MembershipFactory
 
 
 @pytest.fixture(autouse=True)
-def _portal_settings(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "files")},
-        },
-    }
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    settings.CLAMAV_SOCKET = ""
-    # Users are created in every test; the production hasher would make the suite crawl.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def staff(db):
-    return {role: UserFactory(username=f"{role}-user", roles=[role]) for role in ROLE_KEYS if role != "applicant"}
+def _portal_settings(immediate_tasks):
+    """Documents and notices are made at once, as a worker would."""
 
 
 @pytest.fixture

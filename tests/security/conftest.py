@@ -65,7 +65,3 @@ def clamd_socket(tmp_path_factory) -> str:
         process.wait()
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Lockout tests log in dozens of times; the production hasher would make each try take ~0.5 s."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
