@@ -113,31 +113,17 @@ def test_stacking_group_pays_only_the_difference_for_one_work(staff):
     rnd = CaseRoundFactory()
     box_office = CaseItemFactory(policy=rnd.policy, work_award=True)
     award_prize = CaseItemFactory(policy=rnd.policy, work_award=True)
-    ApplicationFactory(
+    def shan_cheng(**traits):  # one work: every case below is for the film 《山城》
+        return ApplicationFactory(company=company, round=rnd, project_title="电影《山城》", **traits)
+
+    shan_cheng(
         approved=True,
-        company=company,
         item=box_office,
-        round=rnd,
-        project_title="电影《山城》",
         approved_amount=Decimal("1000000.00"),
         decision_basis={"award": "1000000.00"},
     )
-    later = ApplicationFactory(
-        pending_decision=True,
-        company=company,
-        item=award_prize,
-        round=rnd,
-        project_title="电影《山城》",
-        reviewed_amount=Decimal("2000000.00"),
-    )
-    lower = ApplicationFactory(
-        pending_decision=True,
-        company=company,
-        item=award_prize,
-        round=rnd,
-        project_title="电影《山城》",
-        reviewed_amount=Decimal("500000.00"),
-    )
+    later = shan_cheng(pending_decision=True, item=award_prize, reviewed_amount=Decimal("2000000.00"))
+    lower = shan_cheng(pending_decision=True, item=award_prize, reviewed_amount=Decimal("500000.00"))
     other_work = ApplicationFactory(
         pending_decision=True, company=company, item=award_prize, round=rnd, project_title="电影《江城》"
     )
