@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from .io.importer import ImportReport
 
 
-def _text(name: str, header: str, *, required: bool = False, aliases: tuple[str, ...] = ()) -> Column:
+def _text_column(name: str, header: str, *, required: bool = False, aliases: tuple[str, ...] = ()) -> Column:
     widget = TextWidget(Company._meta.get_field(name).max_length, required=required)
     return Column(name, header, widget, aliases=aliases)
 
@@ -51,26 +51,26 @@ class CompanyResource(resources.ModelResource):
     """The columns of the company file, in the order of exports (the credit code, the key, first)."""
 
     credit_code = Column("credit_code", "统一社会信用代码", CreditCodeWidget(), aliases=("信用代码", "社会信用代码"))
-    name = _text("name", "企业名称", required=True, aliases=("单位名称", "公司名称"))
-    legal_representative = _text("legal_representative", "法定代表人")
+    name = _text_column("name", "企业名称", required=True, aliases=("单位名称", "公司名称"))
+    legal_representative = _text_column("legal_representative", "法定代表人")
     registered_capital = Column("registered_capital", "注册资本", MoneyWidget(), aliases=("注册资本（元）",))
     paid_in_capital = Column("paid_in_capital", "实缴资本", MoneyWidget(), aliases=("实缴资本（元）",))
     established_on = Column("established_on", "成立日期", DateWidget())
-    registration_district = _text("registration_district", "注册区县")
-    tax_district = _text("tax_district", "税务登记区县")
-    registered_address = _text("registered_address", "注册地址")
+    registration_district = _text_column("registration_district", "注册区县")
+    tax_district = _text_column("tax_district", "税务登记区县")
+    registered_address = _text_column("registered_address", "注册地址")
     industry = Column("industry", "行业类别", ChoiceWidget(Industry, Industry.PRODUCTION))
     business_status = Column("business_status", "经营状态", ChoiceWidget(BusinessStatus, BusinessStatus.ACTIVE))
     in_hq_park = Column(
         "in_hq_park", "入驻重庆影视城总部园区", BooleanWidget(), aliases=("入驻总部园区", "是否入驻园区")
     )
     in_hq_park_since = Column("in_hq_park_since", "入驻日期", DateWidget())
-    contact_person = _text("contact_person", "联系人")
-    contact_phone = _text("contact_phone", "联系电话")
+    contact_person = _text_column("contact_person", "联系人")
+    contact_phone = _text_column("contact_phone", "联系电话")
     contact_email = Column("contact_email", "电子邮箱", EmailWidget())
-    bank_account_name = _text("bank_account_name", "开户名称")
-    bank_name = _text("bank_name", "开户银行")
-    bank_account_number = _text("bank_account_number", "银行账号")
+    bank_account_name = _text_column("bank_account_name", "开户名称")
+    bank_name = _text_column("bank_name", "开户银行")
+    bank_account_number = _text_column("bank_account_number", "银行账号")
     banned_until = Column("banned_until", "失信禁入截止日", DateWidget())
 
     class Meta:
