@@ -2,8 +2,9 @@
 
 Loaded by rules' AutodiscoverRulesConfig. Each transition gets a permission
 ``applications.transition_<key>``; its predicate is "has one of the table's roles for it", and for the
-applicant role also "is a confirmed member of the case's company". Viewing: staff roles see every case,
-experts only the cases assigned to them, applicants only their own company's.
+applicant role also "is a confirmed member of the case's company" and for the expert role "is assigned to the
+case". Role checks are django-rules' ``is_group_member``; membership is companies.selectors.member_company_ids
+and viewing is applications.visibility (the one definition of who sees which case).
 
 Superusers get no extra powers here: ``may_take`` tests the predicates directly, not ``user.has_perm``,
 so an administrator account cannot approve a subsidy by accident.
@@ -13,53 +14,32 @@ from __future__ import annotations
 
 import rules
 
-from companies.models import Membership
-from invest.roles import ALL_CASES_ROLES, has_role
+from companies.selectors import member_company_ids
 
 from . import workflow
+from .visibility import EXPERT, may_see_case
 
 
 @rules.predicate
 def is_company_member(user, application) -> bool:
-    if application is None or not getattr(user, "is_authenticated", False):
-        return False
-    return (
-        has_role(user, "applicant")
-        and Membership.objects.filter(
-            user=user, company_id=application.company_id, status=Membership.Status.CONFIRMED
-        ).exists()
-    )
+    return application is not None and application.company_id in member_company_ids(user)
 
 
 @rules.predicate
-def is_assigned_expert(user, application) -> bool:
-    if application is None or not getattr(user, "is_authenticated", False):
-        return False
-    return has_role(user, "expert") and application.expert_assignments.filter(expert=user).exists()
-
-
-@rules.predicate
-def is_staff_role(user) -> bool:
-    return getattr(user, "is_authenticated", False) and has_role(user, *ALL_CASES_ROLES)
+def is_assigned(user, application) -> bool:
+    return may_see_case(user, application, frozenset({EXPERT}))
 
 
 def _role_predicate(role: str):
     if role == "applicant":
-        return is_company_member
+        return rules.is_group_member("applicant") & is_company_member
     if role == "expert":
-        return is_assigned_expert
+        return is_assigned  # holding the expert group is part of being assigned (applications.visibility)
     if role == workflow.PUBLIC:
         return rules.always_allow
     if role == workflow.SYSTEM:
         return rules.predicate(lambda user: user is None, name="is_system")
-    return _has_role_predicate(role)
-
-
-def _has_role_predicate(role: str):
-    def check(user) -> bool:
-        return getattr(user, "is_authenticated", False) and has_role(user, role)
-
-    return rules.predicate(check, name=f"has_role_{role}")
+    return rules.is_group_member(role)
 
 
 def _transition_predicate(spec: workflow.Transition):
@@ -71,7 +51,11 @@ def _transition_predicate(spec: workflow.Transition):
 
 TRANSITION_PREDICATES = {t.key: _transition_predicate(t) for t in workflow.TRANSITIONS}
 
-can_view_application = is_staff_role | is_company_member | is_assigned_expert
+
+@rules.predicate
+def can_view_application(user, application) -> bool:
+    return may_see_case(user, application)
+
 
 rules.add_perm("applications.view_application", can_view_application)
 for _key, _predicate in TRANSITION_PREDICATES.items():

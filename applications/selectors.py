@@ -1,4 +1,5 @@
-"""Reads of the applications area: queues, calendar warnings, what changed between revisions."""
+"""Reads of the applications area: calendar warnings, what changed between revisions. Who sees which case is
+applications.visibility."""
 
 from __future__ import annotations
 
@@ -42,55 +43,3 @@ def revision_changes(application, older: int, newer: int) -> dict:
         elif a.materials[key] != b.materials[key]:
             materials[key] = "replaced"
     return {"facts": facts, "materials": materials}
-
-
-def cases_visible_to(user):
-    """Staff roles see every case, experts the cases assigned to them, applicants their companies' cases."""
-    from companies.models import Membership
-    from invest.roles import ALL_CASES_ROLES, has_role
-
-    from .models import Application
-
-    if not getattr(user, "is_authenticated", False):
-        return Application.objects.none()
-    if has_role(user, *ALL_CASES_ROLES):
-        return Application.objects.all()
-    if has_role(user, "expert"):
-        return Application.objects.filter(expert_assignments__expert=user).distinct()
-    if has_role(user, "applicant"):
-        return Application.objects.filter(
-            company__memberships__user=user, company__memberships__status=Membership.Status.CONFIRMED
-        ).distinct()
-    return Application.objects.none()
-
-
-def queue_for(user):
-    """The cases waiting for this user's action, overdue ones first, then by deadline.
-
-    Derived from the workflow table: a case is in a role's queue when the role takes a transition from the
-    case's state. An expert's queue is the assigned cases still waiting for their opinion.
-    """
-    from django.db.models import F, Q
-
-    from invest.roles import user_roles
-
-    from . import workflow
-    from .models import Application
-
-    roles = user_roles(user) - {"applicant"}
-    states = {s.key for s in workflow.STATES if workflow.roles_acting_in(s.key) & roles}
-    condition = Q(state__in=states)
-    if "expert" in roles:
-        condition |= Q(
-            state="expert_review",
-            expert_assignments__expert=user,
-            expert_assignments__answered_at__isnull=True,
-        )
-    if not roles:
-        return Application.objects.none()
-    return (
-        Application.objects.filter(condition)
-        .distinct()
-        .select_related("company", "item")
-        .order_by(F("overdue_since").asc(nulls_last=True), F("due_date").asc(nulls_last=True), "id")
-    )

@@ -9,13 +9,24 @@ from invest.roles import ALL_CASES_ROLES, has_role
 from .models import Company, CompanyRegistration, Membership
 
 
+def member_company_ids(user) -> set[int]:
+    """The companies `user` is a confirmed member of (one query): the one definition of membership that pages,
+    case visibility (applications.visibility), documents and notices use."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    return set(
+        Membership.objects.filter(user=user, status=Membership.Status.CONFIRMED).values_list("company_id", flat=True)
+    )
+
+
 def companies_visible_to(user) -> QuerySet[Company]:
-    """ALL_CASES_ROLES (and superusers) see every company; anyone else only the companies they are a confirmed member of."""
+    """ALL_CASES_ROLES (and superusers) see every company; anyone else only the companies they are a confirmed
+    member of."""
     if not user.is_authenticated:
         return Company.objects.none()
     if user.is_superuser or has_role(user, *ALL_CASES_ROLES):
         return Company.objects.all()
-    return Company.objects.filter(memberships__user=user, memberships__status=Membership.Status.CONFIRMED).distinct()
+    return Company.objects.filter(pk__in=member_company_ids(user))
 
 
 def can_see_bank_account(user) -> bool:

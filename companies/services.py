@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from invest.audit import audit
 from invest.notify import notify
-from invest.roles import has_role
+from invest.roles import forget_roles, has_role
 
 from . import uscc
 from .io.importer import import_rows  # noqa: F401  (the bulk import service)
@@ -75,8 +75,7 @@ def _sync_applicant_role(user) -> None:
         user.groups.add(group)
     else:
         user.groups.remove(group)
-    if hasattr(user, "_role_keys"):
-        del user._role_keys  # invest.roles caches the roles on the user object
+    forget_roles(user)  # invest.roles caches the roles on the user object
 
 
 def first_member(company: Company) -> Membership | None:

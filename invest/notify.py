@@ -118,21 +118,10 @@ def _case_link(application, *, member: bool) -> str:
     return reverse(name, args=[application.pk])
 
 
-def member_company_ids(user) -> set[int]:
-    """The companies ``user`` is a confirmed member of (one query)."""
-    from companies.models import Membership
-
-    if not getattr(user, "is_authenticated", False):
-        return set()
-    return set(
-        Membership.objects.filter(user=user, status=Membership.Status.CONFIRMED).values_list("company_id", flat=True)
-    )
-
-
 def link_for(notification, company_ids: set[int] | None = None) -> str:
     """The page the entry leads its recipient to (a path, or the full address it was given); "" for none.
 
-    ``company_ids`` are the recipient's confirmed companies (``member_company_ids``), passed in by a page that
+    ``company_ids`` are the recipient's confirmed companies (companies.selectors.member_company_ids), passed in by a page that
     lists many entries so it asks once.
     """
     if notification.url:
@@ -140,6 +129,8 @@ def link_for(notification, company_ids: set[int] | None = None) -> str:
     if notification.application_id is None:
         return ""
     if company_ids is None:
+        from companies.selectors import member_company_ids
+
         company_ids = member_company_ids(notification.recipient)
     member = notification.application.company_id in company_ids
     return _case_link(notification.application, member=member)

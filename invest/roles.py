@@ -12,14 +12,20 @@ def role_label(key: str) -> str:
 
 
 def user_roles(user) -> frozenset[str]:
-    """The role keys of a user, cached on the user object for the request."""
+    """The role keys of a user, from the group names cached on the user object for the request: the same cache
+    as django-rules' `is_group_member`, which the permission predicates use, so both always agree."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
-    cached = getattr(user, "_role_keys", None)
-    if cached is None:
-        cached = frozenset(user.groups.filter(name__in=ROLE_KEYS).values_list("name", flat=True))
-        user._role_keys = cached
-    return cached
+    names = getattr(user, "_group_names_cache", None)
+    if names is None:
+        names = user._group_names_cache = set(user.groups.values_list("name", flat=True))
+    return frozenset(names) & frozenset(ROLE_KEYS)
+
+
+def forget_roles(user) -> None:
+    """Drop the cached group names after the user's groups changed."""
+    if hasattr(user, "_group_names_cache"):
+        del user._group_names_cache
 
 
 def has_role(user, *keys: str) -> bool:

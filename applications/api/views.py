@@ -19,10 +19,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from applications import services, workdays, workflow
-from applications.models import Application, ExpertAssignment, Material
+from applications.models import Application, Material
 from applications.portal.selectors import overdue_q
+from applications.visibility import cases_visible_to
 from companies import uscc
-from companies.models import Membership
 from companies.selectors import companies_visible_to
 from invest.api.core import ErrorSerializer, id_param
 from invest.api.schema import AutoSchema
@@ -53,22 +53,6 @@ from .serializers import (
 
 # Audit entries about the expert review stay between the office and its experts.
 STAFF_ONLY_ACTIONS = {EventType.CASE_ASSIGN_EXPERT, EventType.CASE_EXPERT_OPINION}
-
-
-def applications_visible_to(user) -> QuerySet[Application]:
-    """The queryset form of applications.rules.can_view_application: staff roles see every case, experts the
-    cases assigned to them, applicants their confirmed companies' cases. (Tests check both agree case by case.)"""
-    if not getattr(user, "is_authenticated", False):
-        return Application.objects.none()
-    if has_role(user, *ALL_CASES_ROLES):
-        return Application.objects.all()
-    visible = Q(pk__in=[])
-    if has_role(user, "applicant"):
-        companies = Membership.objects.filter(user=user, status=Membership.Status.CONFIRMED).values("company_id")
-        visible |= Q(company_id__in=companies)
-    if has_role(user, "expert"):
-        visible |= Q(pk__in=ExpertAssignment.objects.filter(expert=user).values("application_id"))
-    return Application.objects.filter(visible)
 
 
 class CaseSchema(AutoSchema):
@@ -128,7 +112,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def get_queryset(self) -> QuerySet[Application]:
         cases = (
-            applications_visible_to(self.request.user)
+            cases_visible_to(self.request.user)
             .select_related("company", "item", "round")
             .prefetch_related(
                 Prefetch(

@@ -8,8 +8,6 @@ import logging
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from invest.roles import ALL_CASES_ROLES, has_role
-
 from .models import CODE_ALPHABET, CODE_LENGTH, Document
 
 logger = logging.getLogger(__name__)
@@ -30,45 +28,28 @@ def document_by_code(code: str) -> Document | None:
     return Document.objects.filter(verification_code=cleaned).first()
 
 
-def _is_member(user, company_id) -> bool:
-    from companies.models import Membership
-
-    return Membership.objects.filter(user=user, company_id=company_id, status=Membership.Status.CONFIRMED).exists()
-
-
 def can_download(user, document: Document) -> tuple[bool, str]:
-    """(allowed, why not): the case's company's confirmed members, the office, and experts assigned to the case."""
+    """(allowed, why not): a case's document, whoever sees the case (applications.visibility: the office, the
+    experts assigned, the company's confirmed members); a public-notice batch's, the office and the confirmed
+    members of a company with a case in the batch (not the experts)."""
+    from applications.visibility import APPLICANT, cases_visible_to, may_see_case, sees_every_case
+
     if not getattr(user, "is_authenticated", False):
         return False, str(_("请先登录。"))
-    if has_role(user, *ALL_CASES_ROLES):
-        return True, ""
-    application = document.application
-    if application is not None:
-        if _is_member(user, application.company_id):
-            return True, ""
-        if has_role(user, "expert") and application.expert_assignments.filter(expert=user).exists():
-            return True, ""
+    if sees_every_case(user):
+        allowed = True
+    elif document.application_id is not None:
+        allowed = may_see_case(user, document.application)
     elif document.batch_id is not None:
-        company_ids = document.batch.applications.values_list("company_id", flat=True)
-        from companies.models import Membership
-
-        if Membership.objects.filter(
-            user=user, company_id__in=company_ids, status=Membership.Status.CONFIRMED
-        ).exists():
-            return True, ""
-    return False, str(_("您无权查看该文书。"))
+        batch_cases = cases_visible_to(user, frozenset({APPLICANT})).filter(notice_batch_id=document.batch_id)
+        allowed = batch_cases.exists()
+    else:
+        allowed = False
+    return (True, "") if allowed else (False, str(_("您无权查看该文书。")))
 
 
 def documents_for_application(application) -> QuerySet[Document]:
     return Document.objects.filter(application=application).order_by("issued_at", "id")
-
-
-def documents_for_user(user) -> QuerySet[Document]:
-    """Documents of the companies the user is a confirmed member of (for an applicant's document list)."""
-    from companies.models import Membership
-
-    company_ids = Membership.objects.filter(user=user, status=Membership.Status.CONFIRMED).values("company_id")
-    return Document.objects.filter(application__company_id__in=company_ids).select_related("application")
 
 
 def read_verified_pdf(document: Document) -> bytes | None:

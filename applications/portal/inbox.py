@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from applications.models import Notification
+from companies.selectors import member_company_ids
 from invest import notify
 
 PAGE_SIZE = 20
@@ -29,7 +30,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if only_unread:
         rows = rows.filter(read_at__isnull=True)
     page = Paginator(rows.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    company_ids = notify.member_company_ids(request.user)
+    company_ids = member_company_ids(request.user)
     entries = [(n, notify.link_for(n, company_ids)) for n in page.object_list]
     params = request.GET.copy()
     params.pop("page", None)

@@ -17,8 +17,8 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from applications import workflow
 from applications.models import Application
+from applications.visibility import APPLICANT, EXPERT, OFFICE, cases_visible_to
 from applications.workdays import WorkingCalendar, today
-from companies.models import Membership
 from invest.audit import EventType
 from invest.models import AuditEntry
 from invest.roles import ALL_CASES_ROLES, has_role, user_roles
@@ -35,29 +35,14 @@ SORTS = {
 }
 
 
-def member_company_ids(user) -> list[int]:
-    if not getattr(user, "is_authenticated", False):
-        return []
-    return list(
-        Membership.objects.filter(user=user, status=Membership.Status.CONFIRMED).values_list("company_id", flat=True)
-    )
-
-
-def cases_of_applicant(user, company_ids: list[int] | None = None) -> QuerySet[Application]:
-    """The cases of the companies the user is a confirmed member of (pass the ids if already read)."""
-    if company_ids is None:
-        company_ids = member_company_ids(user)
-    return Application.objects.filter(company_id__in=company_ids).select_related("company", "item", "round")
+def cases_of_applicant(user) -> QuerySet[Application]:
+    """The cases the applicant's pages show: those of the companies the user is a confirmed member of."""
+    return cases_visible_to(user, frozenset({APPLICANT})).select_related("company", "item", "round")
 
 
 def visible_cases(user) -> QuerySet[Application]:
     """Every case the user may open in the workbench: the office sees all, experts their assignments."""
-    qs = Application.objects.select_related("company", "item", "round")
-    if has_role(user, *ALL_CASES_ROLES):
-        return qs
-    if has_role(user, "expert"):
-        return qs.filter(expert_assignments__expert=user).distinct()
-    return qs.none()
+    return cases_visible_to(user, frozenset({OFFICE, EXPERT})).select_related("company", "item", "round")
 
 
 def queue_states(user) -> list[str]:

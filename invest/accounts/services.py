@@ -24,7 +24,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from invest.audit import audit
-from invest.roles import OFFICE_ROLES, ROLE_KEYS, admin_access, ensure_groups, has_role, role_label
+from invest.roles import OFFICE_ROLES, ROLE_KEYS, admin_access, ensure_groups, forget_roles, has_role, role_label
 
 User = get_user_model()
 
@@ -106,7 +106,7 @@ def _apply_roles(user, roles: list[str]) -> None:
         groups = {g.name: g for g in Group.objects.filter(name__in=ROLE_KEYS)}
     user.groups.remove(*[groups[k] for k in OFFICE_ROLES if k in groups and k not in roles])
     user.groups.add(*[groups[k] for k in roles])
-    user._role_keys = None
+    forget_roles(user)
     staff = admin_access(user, roles)
     if user.is_staff != staff:
         user.is_staff = staff

@@ -6,8 +6,8 @@ import pytest
 
 from applications import services
 from applications.models import Notification
-from applications.selectors import cases_visible_to, queue_for
 from applications.services import TransitionRefused
+from applications.visibility import cases_visible_to
 from tests.factories.applications import ApplicationFactory, ExpertAssignmentFactory, applicant_for
 from tests.factories.companies import UserFactory
 
@@ -65,18 +65,6 @@ def test_expert_opinions_are_checked_and_given_once():
     assert app.state == "pending_decision"
     assignment.refresh_from_db()
     assert assignment.opinion == "oppose" and assignment.score == Decimal("40")
-
-
-def test_queues_follow_the_table_and_put_overdue_cases_first(staff):
-    overdue = ApplicationFactory(submitted=True)
-    fresh = ApplicationFactory(submitted=True)
-    deciding = ApplicationFactory(pending_decision=True)
-    type(overdue).objects.filter(pk=overdue.pk).update(overdue_since="2026-10-12")
-    assert list(queue_for(staff["clerk"])) == [overdue, fresh]
-    assert list(queue_for(staff["approver"])) == [deciding]
-    assert list(queue_for(applicant_for(fresh))) == []
-    assignment = ExpertAssignmentFactory()
-    assert list(queue_for(assignment.expert)) == [assignment.application]
 
 
 def test_applicants_see_only_their_companys_cases():

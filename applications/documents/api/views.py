@@ -14,9 +14,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from applications.api.views import applications_visible_to
 from applications.documents.models import Document
 from applications.documents.selectors import can_download, document_by_code, documents_for_application
+from applications.visibility import cases_visible_to
 from invest.api.core import ErrorSerializer
 
 from .serializers import DocumentSerializer, VerificationSerializer
@@ -27,7 +27,7 @@ class ApplicationDocumentsView(generics.ListAPIView):
     serializer_class = DocumentSerializer
 
     def get_queryset(self):
-        case = applications_visible_to(self.request.user).filter(pk=self.kwargs["pk"]).first()
+        case = cases_visible_to(self.request.user).filter(pk=self.kwargs["pk"]).first()
         if case is None:
             raise exceptions.NotFound()
         return documents_for_application(case)

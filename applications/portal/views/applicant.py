@@ -20,6 +20,7 @@ from applications.models import Application
 from applications.services import TransitionRefused
 from applications.workdays import WorkingCalendar, today
 from companies.models import Company
+from companies.selectors import member_company_ids
 from policies.models import Invitation, Round, SupportItem
 from policies.services import company_facts, evaluate_item, mark_invitation_started
 
@@ -57,9 +58,9 @@ def _open_rounds(item: SupportItem):
 
 @role_required("applicant")
 def my_cases(request: HttpRequest) -> HttpResponse:
-    company_ids = selectors.member_company_ids(request.user)
+    company_ids = member_company_ids(request.user)
     page, page_query = paginate(
-        request, selectors.cases_of_applicant(request.user, company_ids).order_by("-created_at", "-id"), CASES_PAGE_SIZE
+        request, selectors.cases_of_applicant(request.user).order_by("-created_at", "-id"), CASES_PAGE_SIZE
     )
     on, calendar = today(), WorkingCalendar()
     invitations = (
@@ -91,7 +92,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
 def apply(request: HttpRequest, code: str) -> HttpResponse:
     """Start an application: the item's form, pre-filled from the company record and any invitation."""
     item = get_object_or_404(SupportItem.objects.select_related("policy"), code=code)
-    companies = Company.objects.filter(pk__in=selectors.member_company_ids(request.user))
+    companies = Company.objects.filter(pk__in=member_company_ids(request.user))
     if not companies.exists():
         messages.error(request, _("您还不是任何企业的已确认成员。请先申请加入企业，待企业管理员确认后再申报。"))
         return redirect("portal:my_cases")
@@ -219,7 +220,7 @@ def _live_evaluation(item, company, form: ApplicationForm | None, initial: dict[
 def evaluate(request: HttpRequest, code: str) -> HttpResponse:
     """htmx: the computed amount and each condition for what has been typed so far (nothing is saved)."""
     item = get_object_or_404(SupportItem, code=code)
-    companies = Company.objects.filter(pk__in=selectors.member_company_ids(request.user))
+    companies = Company.objects.filter(pk__in=member_company_ids(request.user))
     company = companies.filter(pk=request.POST.get("company") or 0).first() or companies.first()
     if company is None:
         raise Http404
