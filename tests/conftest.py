@@ -1,6 +1,8 @@
 """Shared fixtures. Factories live in tests/factories/; each area's tests in tests/<area>/."""
 
 import datetime as dt
+import os
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -109,6 +111,17 @@ class Clock:
         from applications.workdays import add_working_days
 
         return self.set(add_working_days(self.today, n))
+
+
+@pytest.fixture(autouse=True)
+def _tests_today(request):
+    """``TESTS_TODAY=2027-03-15 make test`` runs every test on that day (the clock moved with time-machine, 10:00
+    in Shanghai), to show the suite does not depend on the year it runs in. A test that sets its own day (a
+    ``time_machine`` mark) keeps it."""
+    day = os.environ.get("TESTS_TODAY")
+    if day and not request.node.get_closest_marker("time_machine"):
+        moment = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(10), tzinfo=ZoneInfo("Asia/Shanghai"))
+        request.getfixturevalue("time_machine").move_to(moment, tick=True)
 
 
 @pytest.fixture

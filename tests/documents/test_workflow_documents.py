@@ -11,6 +11,7 @@ from applications.documents.services import render_document
 from applications.services import perform
 from tests.factories import UserFactory
 from tests.factories.applications import ApplicationFactory
+from tests.factories.dates import days_ahead
 
 from .conftest import pdf_text
 
@@ -64,6 +65,7 @@ def test_accepting_a_case_issues_a_numbered_acceptance_notice(clerk):
 @pytest.mark.django_db
 def test_correction_notice_lists_every_item_and_the_deadline(clerk):
     app = ApplicationFactory(box_office=True, submitted=True)
+    deadline = days_ahead(15)
     perform(
         app,
         "request_correction",
@@ -73,14 +75,14 @@ def test_correction_notice_lists_every_item_and_the_deadline(clerk):
             {"kind": "material", "key": "licence", "problem": "faulty", "note": "扫描件不清晰"},
             {"kind": "material", "key": "box_office_proof", "problem": "missing", "note": "须加盖公章"},
         ],
-        deadline=date(2026, 12, 18),
+        deadline=deadline,
     )
     document = only_document(app, DocumentKind.CORRECTION_NOTICE)
     text = rendered_text(document)
     assert "补正通知书" in text
     assert "营业执照（有误或不清晰）：扫描件不清晰" in text
     assert "票房证明（缺少）：须加盖公章" in text
-    assert "2026年12月18日" in text
+    assert f"{deadline.year}年{deadline.month}月{deadline.day}日" in text
     assert app.company.name in text
 
 
