@@ -21,7 +21,7 @@ from applications.models import Application, NoticeBatch
 from applications.selectors import next_year_schedule_missing, revision_changes
 from applications.services import TransitionRefused
 from applications.workdays import WorkingCalendar, today
-from invest.formats import yuan
+from invest.money import yuan
 from invest.roles import DASHBOARD_ROLES, OFFICE_ROLES, has_role
 
 from .. import selectors
