@@ -1,8 +1,9 @@
 """The review workflow, declared once as data.
 
 Everything else follows from these two tables: the ``@transition`` methods on ``Application`` (models.py),
-the permission rules (rules.py), ``allowed_transitions`` and ``can`` (services.py), the buttons a user sees,
-the API's allowed actions, ``manage.py workflow --json|--mermaid`` and the diagram in docs/workflow.md.
+the permission rules (rules.py), ``allowed_transitions``, ``can`` and ``perform`` (services/transitions.py: each
+row's locks, deadline effect and handler), the applicant's notices, the documents issued and revoked, the buttons
+a user sees, the API's allowed actions, ``manage.py workflow --json|--mermaid`` and the diagram in docs/workflow.md.
 
 Keys (states, transitions, roles, conditions) are fixed English identifiers and never translated; only the
 labels go through gettext, so switching the site language can never strand a case in a state nobody knows.
@@ -47,6 +48,9 @@ class DeadlineEffect(str):
         effect = super().__new__(cls, key)
         effect.text, effect.apply = text, apply
         return effect
+
+    def __getnewargs__(self) -> tuple[str, Any, Callable[[Any, dict[str, Any]], None]]:
+        return (str(self), self.text, self.apply)  # copies (and deep copies of a row) keep the effect
 
 
 KEEP = DeadlineEffect("keep", _("不影响期限"), clock.keep)
@@ -197,6 +201,10 @@ class Transition(base.Transition):
         "conditions",
         "bulk",
         "confirm",
+        "other_targets",
+        "revokes",
+        "locks",
+        "bulk_via",
     )
 
 
