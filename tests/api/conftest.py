@@ -94,23 +94,20 @@ def catalogue(db):
 
 @pytest.fixture
 def open_round(catalogue):
-    """A round of the seeded policy that is open now, whatever today's date, with the seeded budget."""
+    """The seeded round (this year's, with the seeded budget), the one open round of the seeded policy: kept open
+    from 30 days ago to 90 days ahead, so a test that moves the clock past New Year still finds it open."""
     from datetime import timedelta
-    from decimal import Decimal
 
     from django.utils import timezone
 
     from policies.models import Round
 
     now = timezone.now()
-    return Round.objects.create(
-        policy=catalogue,
-        name="接口测试批次",
-        year=timezone.localdate().year,
-        opens_at=now - timedelta(days=30),
-        closes_at=now + timedelta(days=90),
-        budget=Decimal("20000000.00"),
-    )
+    rnd = Round.objects.get(policy=catalogue, year=timezone.localdate().year)
+    rnd.opens_at = min(rnd.opens_at, now - timedelta(days=30))
+    rnd.closes_at = max(rnd.closes_at, now + timedelta(days=90))
+    rnd.save()
+    return rnd
 
 
 @pytest.fixture
