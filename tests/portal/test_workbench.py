@@ -128,6 +128,33 @@ def test_bulk_assign_experts(client, staff, member, case_of):
     assert ExpertAssignment.objects.filter(expert=staff["expert"]).count() == 3
 
 
+def test_the_queue_offers_exactly_the_tables_bulk_transitions_of_the_users_roles(client, staff, member, case_of):
+    from applications import workflow
+
+    case_of(member, in_preliminary_review=True)
+    case_of(member, pending_decision=True)
+    for role in ("reviewer", "approver", "clerk"):
+        client.force_login(staff[role])
+        page = client.get(reverse("portal:workbench")).text
+        offered = {t.key for t in workflow.TRANSITIONS if f'name="action" value="{t.key}"' in page}
+        expected = {t.key for t in workflow.TRANSITIONS if t.bulk and role in t.roles}
+        assert offered == expected, role
+    assert expected == set() and {"send_to_experts", "approve"} <= {t.key for t in workflow.TRANSITIONS if t.bulk}
+
+
+def test_bulk_send_to_experts_takes_each_case_and_names_those_it_could_not(client, staff, member, case_of):
+    ready, no_expert = case_of(member, in_preliminary_review=True), case_of(member, in_preliminary_review=True)
+    ExpertAssignment.objects.create(application=ready, expert=staff["expert"])
+    client.force_login(staff["reviewer"])
+    response = client.post(
+        reverse("portal:bulk"), {"action": "send_to_experts", "cases": [ready.pk, no_expert.pk]}, follow=True
+    )
+    ready.refresh_from_db(), no_expert.refresh_from_db()
+    assert ready.state == "expert_review" and ready.reviewed_amount == ready.computed_amount
+    assert no_expert.state == "preliminary_review"
+    assert "已对 1 个案件办理" in response.text and f"{no_expert.case_number}：" in response.text
+
+
 def test_bulk_approve_starts_one_notice_batch_and_shows_progress(
     client, staff, member, case_of, django_capture_on_commit_callbacks
 ):

@@ -82,12 +82,17 @@ def workbench(request: HttpRequest) -> HttpResponse:
             "rows": [(c, deadline_info(c, now=on, calendar=calendar)) for c in page],
             "page": page,
             "page_query": page_query,
-            "can_bulk_approve": has_role(user, "approver"),
+            "bulk_actions": _bulk_actions(user),
             "can_bulk_assign": has_role(user, "reviewer"),
             "assign_form": AssignExpertsForm(auto_id="bulk-%s") if has_role(user, "reviewer") else None,
             "query": request.GET.urlencode(),
         },
     )
+
+
+def _bulk_actions(user) -> list[workflow.Transition]:
+    """The transitions the table offers on many cases at once, of this user's roles, in the table's order."""
+    return [t for t in workflow.TRANSITIONS if t.bulk and any(has_role(user, r) for r in t.roles)]
 
 
 def _what_happens(spec: workflow.Transition) -> str:
@@ -322,9 +327,11 @@ def bulk(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("请先在列表中勾选案件。"))
         return redirect(back)
     action = request.POST.get("action")
+    spec = next((t for t in _bulk_actions(request.user) if t.key == action), None)
     try:
-        if action == "approve" and has_role(request.user, "approver"):
-            if workflow.TRANSITION_BY_KEY["approve"].confirm and request.POST.get("confirmed") != "1":
+        if spec is not None and spec.bulk_via:
+            # Taken on all the cases together (one notice batch, all or none): start_public_notice.
+            if spec.confirm and request.POST.get("confirmed") != "1":
                 return _confirm_bulk_approve(request, cases, back)
             batch = services.start_public_notice(
                 cases, request.user, title=request.POST.get("title", "").strip(), comment=""
@@ -335,6 +342,16 @@ def bulk(request: HttpRequest) -> HttpResponse:
                 % {"n": len(cases)},
             )
             return redirect("portal:batch", pk=batch.pk)
+        if spec is not None:
+            # Case by case, each in its own transaction: what could not be done is said per case.
+            results = services.perform_many(cases, spec.key, request.user)
+            done = [app for app, refusal in results if refusal is None]
+            if done:
+                messages.success(request, _("已对 %(n)s 个案件办理“%(t)s”。") % {"n": len(done), "t": spec.label})
+            for app, refusal in results:
+                if refusal is not None:
+                    messages.error(request, f"{app.case_number}：{refusal.reason}")
+            return redirect(back)
         if action == "assign" and has_role(request.user, "reviewer"):
             form = AssignExpertsForm(request.POST, auto_id="bulk-%s")
             if not form.is_valid():
