@@ -166,6 +166,9 @@ class Transition(base.Transition):
     locks: tuple[str, ...] = ()
     #: What the page says besides the arrival state, the clock and the document, before the actor confirms.
     explanation: Any = ""
+    #: The applicant's submission from its source state (提交 a draft, 提交补正材料 after a correction): taken with
+    #: the integrity pledge ticked at that moment (services.submit), behind the page's one submit button.
+    submission: bool = False
     #: Offered as a bulk action on lists of cases.
     bulk: bool = False
     #: For a bulk transition taken on many cases together rather than case by case: the service that does it
@@ -199,6 +202,7 @@ class Transition(base.Transition):
         "deadline",
         "document_kind",
         "conditions",
+        "submission",
         "bulk",
         "confirm",
         "other_targets",
@@ -373,6 +377,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         _("提交申报"),
         deadline=START_ACCEPTANCE,
         conditions=("company_not_banned", "materials_complete", "pledge_accepted"),
+        submission=True,
         label_en="Submit",
         applicant_notice=_("您的申报“%(title)s”（%(case)s）已提交，等待受理员受理。"),
     ),
@@ -451,6 +456,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         _("提交补正材料"),
         deadline=RESUME,
         conditions=("company_not_banned", "corrections_answered", "materials_complete"),
+        submission=True,
         label_en="Resubmit",
         applicant_notice=_("您已为申报“%(title)s”（%(case)s）提交补正材料，等待受理员重新审查。"),
     ),
@@ -791,6 +797,11 @@ COMMITTED_STATES: frozenset[str] = frozenset({"public_notice", "objection_review
 ACTING_ROLES: tuple[str, ...] = TABLE.acting_roles()
 state_choices = TABLE.state_choices
 transitions_from = TABLE.transitions_from
+
+
+def submission_from(state: str) -> Transition | None:
+    """The applicant's submission from this state (submit, resubmit), or None where there is nothing to submit."""
+    return next((t for t in transitions_from(state) if t.submission), None)
 
 
 def roles_acting_in(state: str) -> set[str]:

@@ -225,11 +225,12 @@ def submit(application: Application, actor, *, pledge: bool) -> Application:
     The pledge and the submission are one transaction: a refused submission (pledge not ticked, material
     missing, round closed …) leaves the case exactly as it was, with no pledge stored and no audit row.
     """
-    key = "resubmit" if application.state == "correction_requested" else "submit"
+    # Where there is nothing to submit, perform refuses the first submission with the usual wrong-stage reason.
+    spec = workflow.submission_from(application.state) or next(t for t in workflow.TRANSITIONS if t.submission)
     if not pledge:
         raise TransitionRefused("pledge_missing", workflow.CONDITIONS["pledge_accepted"].reason)
     with transaction.atomic():
         Application.objects.filter(pk=application.pk, state=application.state).update(
             integrity_pledge_at=timezone.now()
         )
-        return perform(application, key, actor)
+        return perform(application, spec.key, actor)

@@ -261,6 +261,7 @@ def _case_page(request: HttpRequest, app: Application, *, status: int = 200, **o
             title_editable=correction is None,
         )
     allowed = {t.key for t in services.allowed_transitions(app, request.user)}
+    submission = workflow.submission_from(app.state)
     labels = {m["key"]: m.get("label") or m["key"] for m in app.item.materials or []}
     labels.update({f["key"]: f.get("label") or f["key"] for f in app.item.form_fields or []})
     deadline = deadline_info(app)
@@ -280,8 +281,8 @@ def _case_page(request: HttpRequest, app: Application, *, status: int = 200, **o
         "evaluate_url": reverse("portal:case_evaluate", args=[app.pk]),
         # The pledge is ticked again at each submission, never carried over from an earlier one.
         "submit_form": overrides.pop("submit_form", None) or SubmitForm(),
-        "can_submit": "submit" in allowed or "resubmit" in allowed,
-        "submit_key": "resubmit" if app.state == "correction_requested" else "submit",
+        "submission": submission,
+        "can_submit": submission is not None and submission.key in allowed,
         "can_withdraw": "withdraw" in allowed,
         "withdraw_form": overrides.pop("withdraw_form", None) or ConfirmForm(),
         "refusal": overrides.pop("refusal", ""),
