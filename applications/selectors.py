@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from invest.audit import EventType, trail
+from invest.models import AuditEntry
+
 from .workdays import today
+
+# Audit entries about the expert review stay between the office and its experts.
+STAFF_ONLY_EVENTS = frozenset({EventType.CASE_ASSIGN_EXPERT, EventType.CASE_EXPERT_OPINION})
 
 
 def next_year_schedule_missing(on: date | None = None) -> int | None:
@@ -43,3 +49,9 @@ def revision_changes(application, older: int, newer: int) -> dict:
         elif a.materials[key] != b.materials[key]:
             materials[key] = "replaced"
     return {"facts": facts, "materials": materials}
+
+
+def case_trail(application, *, for_applicant: bool) -> list[AuditEntry]:
+    """The case's audit entries, oldest first, as its timeline tells them (the portal's pages and the API):
+    the applicant's timeline leaves out the expert review's internals (STAFF_ONLY_EVENTS)."""
+    return [e for e in trail(application) if not (for_applicant and e.action in STAFF_ONLY_EVENTS)]

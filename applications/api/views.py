@@ -7,7 +7,6 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -21,15 +20,16 @@ from rest_framework.response import Response
 from applications import services, workdays, workflow
 from applications.models import Application, Material
 from applications.portal.selectors import overdue_q
-from applications.visibility import cases_visible_to
+from applications.selectors import case_trail
+from applications.visibility import cases_visible_to, sees_every_case
 from companies import uscc
 from companies.selectors import companies_visible_to
 from invest.api.core import ErrorSerializer, id_param
 from invest.api.schema import AutoSchema
-from invest.audit import EventType, trail
-from invest.roles import ALL_CASES_ROLES, has_role
+from invest.roles import has_role
 from policies.api.views import published_items
 from policies.models import Round
+from policies.selectors import open_rounds
 from policies.services import normalize_facts
 
 from .serializers import (
@@ -50,9 +50,6 @@ from .serializers import (
     transition_request_fields,
     transition_request_serializer,
 )
-
-# Audit entries about the expert review stay between the office and its experts.
-STAFF_ONLY_ACTIONS = {EventType.CASE_ASSIGN_EXPERT, EventType.CASE_EXPERT_OPINION}
 
 
 class CaseSchema(AutoSchema):
@@ -179,14 +176,12 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             raise exceptions.NotFound(
                 _("没有编码为“%(code)s”的扶持事项，请核对事项编码。") % {"code": data["item"]}, code="unknown_item"
             )
-        rounds = Round.objects.filter(policy_id=item.policy_id)
         if data.get("round"):
-            round_ = rounds.filter(pk=data["round"]).first()
+            round_ = Round.objects.filter(policy_id=item.policy_id, pk=data["round"]).first()
             if round_ is None:
                 raise exceptions.ValidationError({"round": [_("该批次不属于此扶持事项的政策，请重新选择。")]})
         else:
-            now = timezone.now()
-            round_ = rounds.filter(opens_at__lte=now, closes_at__gt=now).order_by("-opens_at").first()
+            round_ = open_rounds().filter(policy_id=item.policy_id).order_by("-opens_at").first()
             if round_ is None:
                 raise exceptions.ValidationError({"round": [_("该政策目前没有开放的申报批次，请关注申报通知。")]})
         _check_facts(data["facts"])
@@ -307,7 +302,6 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=True, methods=["get"])
     def timeline(self, request: Request, pk: str) -> Response:
         case = self.get_object()
-        staff = has_role(request.user, *ALL_CASES_ROLES)
         rows = [
             {
                 "at": entry.at,
@@ -317,8 +311,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 "to_state": (entry.after or {}).get("state") if isinstance(entry.after, dict) else None,
                 "comment": entry.reason,
             }
-            for entry in trail(case)
-            if staff or entry.action not in STAFF_ONLY_ACTIONS
+            for entry in case_trail(case, for_applicant=not sees_every_case(request.user))
         ]
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(TimelineEntrySerializer(page, many=True).data)

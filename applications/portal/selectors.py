@@ -119,21 +119,15 @@ class TimelineEntry:
 def timeline(application: Application, *, for_applicant: bool = False) -> list[TimelineEntry]:
     """The case's audit trail, as people read it. Applicants see who acted by role, not by name."""
     from django.conf import settings
-
-    entries = (
-        AuditEntry.objects.filter(target_type="applications.application", target_id=str(application.pk))
-        .select_related("actor")
-        .order_by("at", "id")
-    )
     from django.utils.translation import gettext as _
+
+    from applications.selectors import case_trail
 
     labels = {workflow.TABLE.event_type(t.key): t.label for t in workflow.TRANSITIONS}
     labels.update({e.value: e.label for e in EventType if e.value.startswith("case.")})
     material_labels = {m["key"]: str(m.get("label") or m["key"]) for m in (application.item.materials or [])}
     out: list[TimelineEntry] = []
-    for e in entries:
-        if for_applicant and e.action in (EventType.CASE_ASSIGN_EXPERT, EventType.CASE_EXPERT_OPINION):
-            continue
+    for e in case_trail(application, for_applicant=for_applicant):
         role = str(settings.ROLES.get(e.actor_role, "")) if e.actor_role else ""
         if e.actor_role == "system":
             role = _("系统")
