@@ -273,9 +273,9 @@ def company_rows() -> list[Row]:
 
 
 def default_round(at=None) -> Round | None:
-    at = at or timezone.now()
-    open_rounds = Round.objects.filter(opens_at__lte=at, closes_at__gt=at, policy__status="published")
-    return open_rounds.order_by("-opens_at").first() or Round.objects.order_by("-year", "-opens_at").first()
+    from .selectors import open_rounds
+
+    return open_rounds(at).order_by("-opens_at").first() or Round.objects.order_by("-year", "-opens_at").first()
 
 
 def _existing_invitations(round_: Round) -> set[tuple[int, int]]:

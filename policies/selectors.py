@@ -20,12 +20,11 @@ def published_items() -> QuerySet[SupportItem]:
 
 
 def member_companies(user) -> QuerySet:
-    """Companies the user acts for (confirmed memberships)."""
-    from companies.models import Company, Membership
+    """Companies the user acts for (confirmed memberships, companies.selectors.member_company_ids)."""
+    from companies.models import Company
+    from companies.selectors import member_company_ids
 
-    if not getattr(user, "is_authenticated", False):
-        return Company.objects.none()
-    return Company.objects.filter(memberships__user=user, memberships__status=Membership.Status.CONFIRMED).distinct()
+    return Company.objects.filter(pk__in=member_company_ids(user))
 
 
 def invitations_for(user) -> QuerySet[Invitation]:
@@ -51,8 +50,9 @@ def invitation_prefill(invitation: Invitation) -> dict[str, Any]:
 
 
 def open_rounds(at=None) -> QuerySet[Round]:
-    """Rounds of published policies open for applications at `at` (now), soonest closing first. The one query
-    for "which rounds are open": the home page, the item page and the apply page read through here."""
+    """Rounds of published policies open for applications at `at` (now): opens_at <= at < closes_at, soonest
+    closing first. The one query for "which rounds are open": the home page, the item page, the applicant's
+    pages, the API's new draft and the matching's default round read through here."""
     from django.utils import timezone
 
     at = at or timezone.now()

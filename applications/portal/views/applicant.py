@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -22,6 +21,7 @@ from applications.workdays import WorkingCalendar, today
 from companies.models import Company
 from companies.selectors import member_company_ids
 from policies.models import Invitation, Round, SupportItem
+from policies.selectors import open_rounds
 from policies.services import company_facts, evaluate_item, mark_invitation_started
 
 from .. import selectors
@@ -52,8 +52,7 @@ def _case_for_applicant(request: HttpRequest, pk: int) -> Application:
 
 
 def _open_rounds(item: SupportItem):
-    now = timezone.now()
-    return Round.objects.filter(policy_id=item.policy_id, opens_at__lte=now, closes_at__gt=now).select_related("policy")
+    return open_rounds().filter(policy_id=item.policy_id).order_by(*Round._meta.ordering)
 
 
 @role_required("applicant")
@@ -68,10 +67,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
         .select_related("item", "round", "company")
         .order_by("-created_at")
     )
-    now = timezone.now()
-    items = SupportItem.objects.filter(
-        policy__status="published", policy__rounds__opens_at__lte=now, policy__rounds__closes_at__gt=now
-    ).distinct()
+    items = SupportItem.objects.filter(policy__rounds__in=open_rounds()).distinct()
     return render(
         request,
         "portal/my_cases.html",
