@@ -42,7 +42,7 @@ def can_edit_profile(user, company: Company) -> bool:
     """Confirmed members and managers edit a company's contact and bank details."""
     if user.is_superuser or has_role(user, "manager"):
         return True
-    return Membership.objects.filter(user=user, company=company, status=Membership.Status.CONFIRMED).exists()
+    return company.pk in member_company_ids(user)
 
 
 def registrations_of(user) -> QuerySet[CompanyRegistration]:
