@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from companies.models import Company, Membership
+from companies.models import Company
+from companies.selectors import member_company_ids
 from invest.audit import EventType, audit
 from invest.roles import has_role
 
@@ -23,7 +24,7 @@ from .transitions import perform
 def _require_member(user, company: Company) -> None:
     if user is None or not has_role(user, "applicant"):
         raise TransitionRefused("not_your_role", _("只有申报单位的经办人可以填写申报。"))
-    if not Membership.objects.filter(user=user, company=company, status=Membership.Status.CONFIRMED).exists():
+    if company.pk not in member_company_ids(user):
         raise TransitionRefused(
             "not_your_case",
             _("您不是该企业已确认的成员，不能代其申报。请先申请加入企业并等待管理员确认。"),

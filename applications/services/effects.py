@@ -9,7 +9,6 @@ A handler takes the locked case, the data the actor gave and the transition's co
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -45,21 +44,12 @@ def _material_hashes(app: Application) -> dict[str, str]:
 
 
 def _check_round_open(app: Application) -> None:
-    rnd = app.round
-    now = timezone.now()
+    from policies.selectors import open_rounds
 
-    def as_dt(value, end: bool) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, datetime):
-            return value
-        moment = datetime.combine(value + timedelta(days=1) if end else value, datetime.min.time())
-        return timezone.make_aware(moment)
-
-    opens, closes = as_dt(getattr(rnd, "opens_at", None), False), as_dt(getattr(rnd, "closes_at", None), True)
-    if (opens and now < opens) or (closes and now >= closes):
+    if not open_rounds().filter(pk=app.round_id).exists():
         raise TransitionRefused(
-            "round_closed", _("“%(round)s”当前不在申报期内，不能提交。请关注下一批次的申报通知。") % {"round": rnd}
+            "round_closed",
+            _("“%(round)s”当前不在申报期内，不能提交。请关注下一批次的申报通知。") % {"round": app.round},
         )
 
 

@@ -13,7 +13,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import tablib
@@ -28,12 +28,12 @@ from companies.io import reader
 from companies.io.reader import RowError
 from invest.audit import EventType, audit
 from invest.exporting import ESCAPE
+from invest.money import to_fen
 from invest.roles import has_role
 
 from . import services
 from .models import Lead, ProjectKind, PromotionEvent
 
-FEN = Decimal("0.01")
 MAX_YUAN = Decimal("1e14")  # Lead money fields hold 16 digits with 2 decimals
 _GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
 
@@ -179,7 +179,7 @@ class YuanWidget(widgets.Widget):
                 _("金额“%(value)s”过大，请填写以元为单位的数字（不超过 99999999999999.99 元），例如 5000000.00。")
                 % {"value": _text(value)}
             )
-        return amount.quantize(FEN, rounding=ROUND_HALF_UP)
+        return to_fen(amount)
 
 
 class ProjectKindWidget(widgets.Widget):

@@ -37,10 +37,10 @@ from django.utils.translation import gettext as _
 
 from companies.models import Company, CompanyImport, FormerName
 from invest.audit import audit
+from invest.money import to_fen
 
 from .columns import BY_FIELD, FIELDS, HeaderError, RowCleaner
 from .reader import ColumnRows, RowError, gc_paused
-from .widgets import CENT
 from .writer import GROUPS_MAX, Writer, insert_rows, take, update_rows  # noqa: F401 - GROUPS_MAX: tests
 
 LOOKUP_CHUNK = 900  # codes per IN (...) query where SQLite has no JSON functions; below its 999-parameter default
@@ -161,8 +161,8 @@ def _sqlite_decimal(value):
     if value is None:
         return None
     if isinstance(value, float):
-        return _DECIMAL_CONTEXT.create_decimal_from_float(value).quantize(CENT)
-    return Decimal(value).quantize(CENT)
+        return to_fen(_DECIMAL_CONTEXT.create_decimal_from_float(value))
+    return to_fen(value)
 
 
 def _sqlite_date(value):

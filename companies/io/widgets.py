@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from itertools import repeat
 from operator import eq
 from typing import Any
@@ -30,8 +30,8 @@ from import_export import fields, widgets
 
 from companies import uscc
 from invest.exporting import ESCAPE
+from invest.money import to_fen
 
-CENT = Decimal("0.01")
 MAX_MONEY = Decimal("99999999999999.99")  # max_digits=16, decimal_places=2
 # The formula guard of every export (FORMULA_TRIGGERS, neutralise) lives in invest.exporting; importers
 # strip the apostrophe (ESCAPE) it adds.
@@ -109,7 +109,7 @@ def parse_money(raw: Any) -> Decimal | None:
         raise CellError(_("“%(value)s”不是金额：请填写以元为单位的数字。") % {"value": raw})
     if amount < 0:
         raise CellError(_("金额不能为负数，请填写0或正数。"))
-    amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    amount = to_fen(amount)
     if amount > MAX_MONEY:
         raise CellError(_("金额过大，请确认单位是元而不是分。"))
     return amount
@@ -319,7 +319,7 @@ def fast_money(raw):
         return None
     # Decimal(str(x)) is what parse_money does with a number; for text Decimal() itself accepts what
     # parse_money accepts after its clean-up (surrounding spaces, full-width digits), or raises.
-    amounts = list(map(Decimal.quantize, map(Decimal, map(str, present)), repeat(CENT), repeat(ROUND_HALF_UP)))
+    amounts = list(map(to_fen, map(Decimal, map(str, present))))
     if amounts and (min(amounts) < 0 or max(amounts) > MAX_MONEY):
         return None
     return _refill(raw, present, amounts)
