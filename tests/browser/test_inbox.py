@@ -6,37 +6,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-
-from applications import services
-from tests.factories.companies import CompanyFactory, MembershipFactory, UserFactory
 
 from .conftest import login
 from .test_portal_flow import PASSWORD, catalogue, pdf_bytes, portal_settings  # noqa: F401
+from .worlds import accepted_film_case
 
 
 @pytest.fixture
 def accepted_case(catalogue):  # noqa: F811
-    from policies.models import Round, SupportItem
-
-    item = SupportItem.objects.get(code="JJ-FILM-01")
-    owner = MembershipFactory(company=CompanyFactory(name="重庆白沙影视文化有限公司"), user__username="tongzhi").user
-    clerk = UserFactory(username="shouli3", roles=["clerk"])
-    app = services.create_draft(
-        owner,
-        company=owner.memberships.get().company,
-        item=item,
-        round=Round.objects.get(),
-        project_title="电影《江津往事》",
-        facts={"has_filing": True, "shooting_days_in_jiangjin": "20", "local_spend": "800000"},
+    app, _materials = accepted_film_case(
+        company="重庆白沙影视文化有限公司", username="tongzhi", clerk="shouli3", title="电影《江津往事》"
     )
-    for m in item.materials:
-        services.add_material(
-            app, owner, key=m["key"], uploaded_file=SimpleUploadedFile(f"{m['key']}.pdf", pdf_bytes(m["key"]))
-        )
-    services.update_draft(app, owner, integrity_pledge=True)
-    services.perform(app, "submit", owner)
-    services.perform(app, "accept", clerk)
     return app
 
 

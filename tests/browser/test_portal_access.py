@@ -4,39 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from applications import services
-from tests.factories.companies import CompanyFactory, MembershipFactory, UserFactory
+from tests.factories.companies import CompanyFactory, MembershipFactory
 
 from .conftest import login
 from .test_portal_flow import PASSWORD, catalogue, pdf_bytes, portal_settings  # noqa: F401
+from .worlds import accepted_film_case
 
 
 @pytest.mark.django_db(transaction=True)
 def test_other_company_is_refused_at_each_case_url(page, live_server, catalogue):  # noqa: F811
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from policies.models import Round, SupportItem
-
-    item = SupportItem.objects.get(code="JJ-FILM-01")
-    owner = MembershipFactory(company=CompanyFactory(name="重庆甲影视有限公司"), user__username="jia").user
-    clerk = UserFactory(username="shouli2", roles=["clerk"])
-    app = services.create_draft(
-        owner,
-        company=owner.memberships.get().company,
-        item=item,
-        round=Round.objects.get(),
-        project_title="电影《甲》",
-        facts={"has_filing": True, "shooting_days_in_jiangjin": "20", "local_spend": "800000"},
-    )
-    materials = [
-        services.add_material(
-            app, owner, key=m["key"], uploaded_file=SimpleUploadedFile(f"{m['key']}.pdf", pdf_bytes(m["key"]))
-        )
-        for m in item.materials
-    ]
-    services.update_draft(app, owner, integrity_pledge=True)
-    services.perform(app, "submit", owner)
-    services.perform(app, "accept", clerk)
+    app, materials = accepted_film_case(company="重庆甲影视有限公司", username="jia", clerk="shouli2", title="电影《甲》")
     document = app.documents.get()
 
     MembershipFactory(company=CompanyFactory(name="重庆乙影视有限公司"), user__username="yi")
