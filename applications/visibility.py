@@ -17,7 +17,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from companies.selectors import member_company_ids
-from invest.roles import ALL_CASES_ROLES, has_role
+from invest.roles import ALL_CASES_ROLES, OFFICE_ROLES, has_role
 
 from .models import Application, ExpertAssignment
 
@@ -48,6 +48,12 @@ def cases_visible_to(user, capacities: frozenset[str] = EVERY_CAPACITY) -> Query
 def sees_every_case(user) -> bool:
     """Whether the user sees every case (the office roles of ALL_CASES_ROLES)."""
     return _visible(user, frozenset({OFFICE})) is None
+
+
+def sees_review_internals(user) -> bool:
+    """Whether the case timeline the user reads includes the expert review's internals (assignments, opinions):
+    every office role, experts too, as on the staff case page; applicants and the public read without them."""
+    return has_role(user, *OFFICE_ROLES)
 
 
 def may_see_case(user, application: Application | None, capacities: frozenset[str] = EVERY_CAPACITY) -> bool:

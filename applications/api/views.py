@@ -21,7 +21,7 @@ from applications import services, workdays, workflow
 from applications.models import Application, Material
 from applications.portal.selectors import overdue_q
 from applications.selectors import case_trail
-from applications.visibility import cases_visible_to, sees_every_case
+from applications.visibility import cases_visible_to, sees_review_internals
 from companies import uscc
 from companies.selectors import companies_visible_to
 from invest.api.core import ErrorSerializer, id_param
@@ -311,7 +311,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 "to_state": (entry.after or {}).get("state") if isinstance(entry.after, dict) else None,
                 "comment": entry.reason,
             }
-            for entry in case_trail(case, for_applicant=not sees_every_case(request.user))
+            for entry in case_trail(case, for_applicant=not sees_review_internals(request.user))
         ]
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(TimelineEntrySerializer(page, many=True).data)

@@ -141,6 +141,8 @@ def test_one_case_through_the_whole_workflow(
     assert not {"assign_expert", "expert_opinion"} & {row["action"] for row in timeline}
     staff_view = reviewer.get(f"{url}/timeline/", {"page_size": 100}).json()["results"]
     assert {"assign_expert", "expert_opinion"} <= {row["action"] for row in staff_view}
+    # An expert reads the office's timeline, as on the staff case page (applications.visibility).
+    assert first.get(f"{url}/timeline/", {"page_size": 100}).json()["results"] == staff_view
     reduce = next(row for row in staff_view if row["action"] == "send_to_experts")
     assert reduce["role"] == "reviewer" and reduce["comment"] == "部分发票不属于江津供应商"
 
