@@ -177,6 +177,18 @@ class Table:
                 lines.append(f"    {s.key} --> [*]")
         return "\n".join(lines) + "\n"
 
+    def require_every_transition(self, mapping: dict[str, Any], name: str) -> None:
+        """Fail at import unless ``mapping`` (a dict by transition key kept beside the table, e.g. the
+        handlers) names every transition of the table and nothing else."""
+        from django.core.exceptions import ImproperlyConfigured
+
+        keys = set(self.transition_by_key)
+        if set(mapping) != keys:
+            raise ImproperlyConfigured(
+                f"{name} must name every transition of the {self.subject} table: "
+                f"missing {sorted(keys - set(mapping))}, unknown {sorted(set(mapping) - keys)}"
+            )
+
     def transition_methods(
         self,
         name: str,

@@ -12,7 +12,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -373,9 +372,4 @@ HANDLERS: dict[str, Any] = {
     "archive": None,
     "claw_back": _on_claw_back,
 }
-if set(HANDLERS) != set(workflow.TRANSITION_BY_KEY):
-    raise ImproperlyConfigured(
-        "HANDLERS must decide every transition of the table (a handler or None): "
-        f"missing {sorted(set(workflow.TRANSITION_BY_KEY) - set(HANDLERS))}, "
-        f"unknown {sorted(set(HANDLERS) - set(workflow.TRANSITION_BY_KEY))}"
-    )
+workflow.TABLE.require_every_transition(HANDLERS, "HANDLERS (a handler or None)")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -223,10 +223,7 @@ STEPS = {
     "settle": _settle,
     "lose": _lose,
 }
-if set(STEPS) != set(workflow.BY_KEY):
-    raise ImproperlyConfigured(
-        f"investment STEPS must name every transition of the leads table: {sorted(workflow.BY_KEY)}"
-    )
+workflow.TABLE.require_every_transition(STEPS, "investment STEPS")
 
 
 def _agreement_data(data: dict) -> dict:
