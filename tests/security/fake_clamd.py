@@ -7,7 +7,7 @@ from __future__ import annotations
 import socket
 import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,7 +24,12 @@ def _read_exactly(conn: socket.socket, size: int) -> bytes:
     return data
 
 
-def _answer(conn: socket.socket, scanned: list[bytes]) -> None:
+def eicar_verdict(body: bytes) -> bytes:
+    """What clamd answers for a streamed file: FOUND for the EICAR test string, else OK."""
+    return b"stream: Eicar-Test-Signature FOUND\0" if EICAR in body else b"stream: OK\0"
+
+
+def _answer(conn: socket.socket, scanned: list[bytes], verdict: Callable[[bytes], bytes | None]) -> None:
     with conn:
         conn.settimeout(5)
         command = b""
@@ -43,12 +48,15 @@ def _answer(conn: socket.socket, scanned: list[bytes]) -> None:
                 break
             body += _read_exactly(conn, size)
         scanned.append(body)
-        conn.sendall(b"stream: Eicar-Test-Signature FOUND\0" if EICAR in body else b"stream: OK\0")
+        answer = verdict(body)
+        if answer is not None:  # None: hang up without a word
+            conn.sendall(answer)
 
 
 @contextmanager
-def fake_clamd(path: Path) -> Iterator[list[bytes]]:
-    """Serve on `path` until the block ends; yields the list of files it was asked to scan."""
+def fake_clamd(path: Path, verdict: Callable[[bytes], bytes | None] = eicar_verdict) -> Iterator[list[bytes]]:
+    """Serve on `path` until the block ends; yields the list of files it was asked to scan. `verdict` gives the
+    answer to each streamed file (clamd's by default; a test may answer with an error, or None to hang up)."""
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(str(path))
     server.listen(8)
@@ -65,7 +73,7 @@ def fake_clamd(path: Path) -> Iterator[list[bytes]]:
             except OSError:
                 return
             try:
-                _answer(conn, scanned)
+                _answer(conn, scanned, verdict)
             except (OSError, ConnectionError, struct.error):
                 pass
 

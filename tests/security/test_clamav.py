@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
-import threading
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -12,6 +10,7 @@ from django.core.exceptions import ValidationError
 from invest import clamav
 from invest.uploads import validate_upload
 
+from .fake_clamd import fake_clamd
 from .files import DOCX, EICAR, PDF, _zip, upload
 
 PDF_WITH_EICAR = PDF.replace(b"%%EOF", b"% " + EICAR + b"\n%%EOF")
@@ -68,38 +67,13 @@ def test_unreachable_scanner_refuses_the_upload_and_logs(settings, tmp_path, cap
     assert clamav.ping(str(tmp_path / "no-such-clamd.sock")) is False
 
 
-def _fake_clamd(path: str, reply: bytes | None) -> threading.Thread:
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(path)
-    server.listen(1)
-
-    def serve():
-        conn, _ = server.accept()
-        with conn:
-            conn.settimeout(5)
-            data = b""
-            while not data.endswith(b"\0\0\0\0"):
-                part = conn.recv(65536)
-                if not part:
-                    break
-                data += part
-            if reply is not None:
-                conn.sendall(reply)
-        server.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    return thread
-
-
 @pytest.mark.parametrize(
     "reply", [b"INSTREAM size limit exceeded. ERROR\0", b"", None], ids=["error", "empty", "closed"]
 )
 def test_scanner_answering_with_an_error_refuses_the_upload(settings, tmp_path, reply):
-    path = str(tmp_path / "fake.sock")
-    thread = _fake_clamd(path, reply)
-    settings.CLAMAV_SOCKET = path
-    with pytest.raises(ValidationError) as exc:
+    path = tmp_path / "fake.sock"
+    settings.CLAMAV_SOCKET = str(path)
+    with fake_clamd(path, verdict=lambda body: reply) as scanned, pytest.raises(ValidationError) as exc:
         validate_upload(upload("营业执照.pdf", PDF))
     assert exc.value.code == "scanner_unavailable"
-    thread.join(timeout=5)
+    assert scanned == [PDF]  # the file was streamed; the answer is what refused it
