@@ -821,18 +821,18 @@ def detour_anchor(state: str) -> str:
 def _check_table() -> None:
     """Fail at import rather than at run time when the case fields contradict the rest (TABLE checks the base)."""
     for t in TRANSITIONS:
-        assert isinstance(t.deadline, DeadlineEffect) and t.deadline in DEADLINE_EFFECTS, t.key
-        assert t.applicant_notice is not UNDECLARED, f"{t.key}: say what the applicant is told, or None"
+        base.require(isinstance(t.deadline, DeadlineEffect) and t.deadline in DEADLINE_EFFECTS, t.key)
+        base.require(t.applicant_notice is not UNDECLARED, f"{t.key}: say what the applicant is told, or None")
         if isinstance(t.applicant_notice, dict):
-            assert set(t.applicant_notice) == set(t.targets), t.key
-        assert set(t.locks) <= set(LOCKABLE), t.key
-        assert not t.bulk_via or t.bulk, t.key
-        assert all(i.kind in INPUT_KINDS for i in t.inputs), t.key
-        assert len({i.name for i in t.inputs}) == len(t.inputs), t.key
-        assert all(c in CONDITIONS for c in t.conditions), t.key
+            base.require(set(t.applicant_notice) == set(t.targets), t.key)
+        base.require(set(t.locks) <= set(LOCKABLE), t.key)
+        base.require(not t.bulk_via or t.bulk, t.key)
+        base.require(all(i.kind in INPUT_KINDS for i in t.inputs), t.key)
+        base.require(len({i.name for i in t.inputs}) == len(t.inputs), t.key)
+        base.require(all(c in CONDITIONS for c in t.conditions), t.key)
     for s in STATES:
         # The stepper places a detour after the step it leaves from, which must be on the main path.
-        assert not s.detour or STATE_BY_KEY[detour_anchor(s.key)] in MAIN_STEPS, s.key
+        base.require(not s.detour or STATE_BY_KEY[detour_anchor(s.key)] in MAIN_STEPS, s.key)
 
 
 _check_table()

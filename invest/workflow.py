@@ -22,6 +22,14 @@ PUBLIC = "public"
 PSEUDO_ROLES = (SYSTEM, PUBLIC)
 
 
+def require(condition: Any, problem: Any) -> None:
+    """A table's load-time check: ImproperlyConfigured (not an assert, which ``python -O`` would skip)."""
+    if not condition:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"workflow table: {problem}")
+
+
 def both_languages(label: Any, en: str) -> dict[str, str]:
     """A label in the default language and in English, without depending on compiled translations."""
     from django.utils import translation
@@ -121,16 +129,16 @@ class Table:
 
     def check(self, *, reopening: frozenset[str]) -> None:
         """Fail at import rather than at run time when the table contradicts itself."""
-        assert len(self.state_by_key) == len(self.states), "two states share a key"
-        assert len(self.transition_by_key) == len(self.transitions), "two transitions share a key"
-        assert reopening <= set(self.transition_by_key), sorted(reopening - set(self.transition_by_key))
+        require(len(self.state_by_key) == len(self.states), "two states share a key")
+        require(len(self.transition_by_key) == len(self.transitions), "two transitions share a key")
+        require(reopening <= set(self.transition_by_key), sorted(reopening - set(self.transition_by_key)))
         for t in self.transitions:
-            assert all(target in self.state_by_key for target in t.targets), t.key
-            assert (t.decide_target is None) == (not t.other_targets), t.key
-            assert t.sources and all(s in self.state_by_key for s in t.sources), t.key
-            assert t.roles, t.key
+            require(all(target in self.state_by_key for target in t.targets), t.key)
+            require((t.decide_target is None) == (not t.other_targets), t.key)
+            require(t.sources and all(s in self.state_by_key for s in t.sources), t.key)
+            require(t.roles, t.key)
             # Terminal means no further regular work; only a reopening transition reaches back into it.
-            assert t.key in reopening or not (set(t.sources) & self.terminal_states), t.key
+            require(t.key in reopening or not (set(t.sources) & self.terminal_states), t.key)
 
     def state_label(self, key: str) -> str:
         state = self.state_by_key.get(key)

@@ -155,4 +155,7 @@ BY_KEY: dict[str, LeadTransition] = TABLE.transition_by_key
 STATE_CHOICES = TABLE.state_choices()
 state_label = TABLE.state_label
 transitions_from = TABLE.transitions_from
-assert set(OPEN_STATES) | set(CLOSED_STATES) == set(STATE_KEYS) and set(CLOSED_STATES) == TABLE.terminal_states
+base.require(
+    set(OPEN_STATES) | set(CLOSED_STATES) == set(STATE_KEYS) and set(CLOSED_STATES) == TABLE.terminal_states,
+    "OPEN_STATES and CLOSED_STATES must split the lead states, the closed ones being the final ones",
+)
