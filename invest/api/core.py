@@ -305,12 +305,21 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 MAX_ID = 2**63 - 1
 
 
-def id_param(value: str, field: str) -> int:
-    """A query parameter that names a row by id: digits within the database's integer range, else 400."""
-    # Exactly what the schema says (invest.api.schema): no blanks around it, no 0.
+def row_id(value: str) -> int | None:
+    """A row's id as sent in a form or a query: ASCII digits within the database's integer range, no blanks
+    and no 0; None for anything else ("²".isdigit() is true, and 30 nines overflow the column)."""
+    value = str(value)
     if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_ID:
-        raise exceptions.ValidationError({field: [gettext("%(field)s 应为编号（正整数）。") % {"field": field}]})
+        return None
     return int(value)
+
+
+def id_param(value: str, field: str) -> int:
+    """A query parameter that names a row by id (row_id, exactly what the schema says), else 400."""
+    number = row_id(value)
+    if number is None:
+        raise exceptions.ValidationError({field: [gettext("%(field)s 应为编号（正整数）。") % {"field": field}]})
+    return number
 
 
 @csrf_exempt  # it changes nothing, and a POST to a wrong URL must get this JSON 404 rather than a CSRF page

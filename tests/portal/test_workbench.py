@@ -321,3 +321,10 @@ def test_queue_is_paged_and_the_page_links_keep_the_filters(
     # The number of queries does not depend on how many rows have deadlines.
     with django_assert_max_num_queries(12):
         client.get(url, {"sort": "due"})
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 30, "-1", " 1"])
+def test_bulk_ignores_what_is_no_case_number_and_says_to_pick_cases(client, staff, value):
+    client.force_login(staff["approver"])
+    response = client.post(reverse("portal:bulk"), {"action": "approve", "cases": [value]}, follow=True)
+    assert response.status_code == 200 and "请先在列表中勾选案件" in response.text

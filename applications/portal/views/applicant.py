@@ -20,6 +20,7 @@ from applications.services import TransitionRefused
 from applications.workdays import WorkingCalendar, today
 from companies.models import Company
 from companies.selectors import member_company_ids
+from invest.api.core import row_id
 from policies.models import Invitation, Round, SupportItem
 from policies.selectors import open_rounds
 from policies.services import company_facts, evaluate_item, mark_invitation_started
@@ -95,14 +96,13 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     rounds = _open_rounds(item)
     invitation = None
     wanted = request.GET.get("invitation", "")
-    # ASCII digits within the id range only: "²".isdigit() is true, and 30 nines overflow the column.
-    if wanted.isascii() and wanted.isdigit() and int(wanted) < 2**63:
-        invitation = Invitation.objects.filter(pk=int(wanted), company__in=companies, item=item).first()
+    if row_id(wanted) is not None:
+        invitation = Invitation.objects.filter(pk=row_id(wanted), company__in=companies, item=item).first()
     company = companies.first() if invitation is None else invitation.company
     wanted_company = request.GET.get("company", "")
-    if invitation is None and wanted_company.isascii() and wanted_company.isdigit() and int(wanted_company) < 2**63:
+    if invitation is None and row_id(wanted_company) is not None:
         # From the calculator's 立即申报: the company it was worked out for.
-        company = companies.filter(pk=int(wanted_company)).first() or company
+        company = companies.filter(pk=row_id(wanted_company)).first() or company
     initial: dict[str, Any] = {}
     facts_source = company_facts(company)
     if invitation is not None:

@@ -21,6 +21,7 @@ from applications.models import Application, NoticeBatch
 from applications.selectors import next_year_schedule_missing, revision_changes
 from applications.services import TransitionRefused
 from applications.workdays import WorkingCalendar, today
+from invest.api.core import row_id
 from invest.money import yuan
 from invest.roles import DASHBOARD_ROLES, OFFICE_ROLES, has_role
 
@@ -320,7 +321,7 @@ def staff_assign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
     """Bulk actions of the queue: approve into one public-notice batch, or assign experts to many cases."""
-    ids = [int(i) for i in request.POST.getlist("cases") if str(i).isdigit()]
+    ids = [i for i in map(row_id, request.POST.getlist("cases")) if i is not None]
     back = reverse("portal:workbench") + ("?" + request.POST.get("query", "") if request.POST.get("query") else "")
     cases = list(selectors.visible_cases(request.user).filter(pk__in=ids))
     if not cases:
