@@ -49,3 +49,24 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only.")
+
+
+class ReminderLog(models.Model):
+    """One row per reminder sent (invest.reminders): its unique key is what makes the daily run idempotent.
+
+    The row is written in the same transaction as the notices it stands for, so a reminder is either recorded
+    and in the inbox, or neither; a second run (or a concurrent one) meets the unique key and sends nothing.
+    """
+
+    key = models.CharField(_("提醒标识"), max_length=200, unique=True)
+    event = models.CharField(_("通知类型"), max_length=60, db_index=True)
+    sent_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
+    recipient_count = models.PositiveIntegerField(_("接收人数"), default=0)
+
+    class Meta:
+        verbose_name = _("提醒记录")
+        verbose_name_plural = _("提醒记录")
+        ordering = ["-sent_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.key
