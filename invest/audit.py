@@ -32,6 +32,9 @@ class EventType(models.TextChoices):
     LEAD_EDIT = "lead.edit", _("修改线索")
     LEAD_LINK_COMPANY = "lead.link_company", _("关联企业档案")
     LEAD_ADD_AGREEMENT = "lead.add_agreement", _("登记协议")
+    LEAD_FOLLOW_UP = "lead.follow_up", _("登记跟进")
+    LEAD_MILESTONE_PLAN = "lead.milestone_plan", _("登记协议里程碑")
+    LEAD_MILESTONE_REACHED = "lead.milestone_reached", _("里程碑完成")
 
 
 def transition_event(subject: str, key: str) -> str:
