@@ -22,6 +22,11 @@ class EventType(models.TextChoices):
     CASE_MATERIAL = "case.material", _("上传材料")
     CASE_ASSIGN_EXPERT = "case.assign_expert", _("指派评审专家")
     CASE_EXPERT_OPINION = "case.expert_opinion", _("专家提交评审意见")
+    CASE_EXPERT_DECLARATION = "case.expert_declaration", _("专家作出利益冲突声明")
+    CASE_EXPERT_RECUSED = "case.expert_recused", _("专家声明利益冲突并回避")
+    CASE_COMPANY_DOCUMENT = "case.company_document", _("选用单位证照库中的文件")
+    COMPANY_DOCUMENT_UPLOAD = "company.document_upload", _("上传单位证照")
+    COMPANY_DOCUMENT_REPLACE = "company.document_replace", _("更换单位证照")
     #: A part payment, before part and last payments became the one ``disburse`` transition of the case table:
     #: entries written then keep their label (and count as state changes: workflow.CaseTable.event_types).
     CASE_DISBURSE_PARTIAL = "case.disburse_partial", _("登记部分拨付")
