@@ -219,6 +219,43 @@ class CompanyRegistration(models.Model):
         return f"{self.name}（{self.credit_code}）"
 
 
+class CompanyDocument(models.Model):
+    """A document the company keeps once (单位证照库): the business licence and the other materials an item's
+    material list marks reusable (``"reusable": true, "document_kind": "<kind>"``), chosen on an application
+    instead of uploaded again. A replacement is a new row with its own file; the old row is superseded, its file
+    kept, because cases that chose it keep serving it."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="documents", verbose_name=_("企业"))
+    kind = models.CharField(_("证照类别"), max_length=60, db_index=True)
+    file = models.FileField(_("文件"), max_length=255)
+    original_name = models.CharField(_("原文件名"), max_length=120)
+    file_kind = models.CharField(_("文件类型"), max_length=10)
+    size = models.PositiveBigIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    valid_until = models.DateField(_("有效期至"), null=True, blank=True, help_text=_("长期有效的证照留空。"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    superseded_at = models.DateTimeField(_("被替换时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("单位证照")
+        verbose_name_plural = _("单位证照")
+        ordering = ["company", "kind", "-uploaded_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "kind"],
+                condition=models.Q(superseded_at__isnull=True),
+                name="one_current_company_document_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company}: {self.kind}（{self.original_name}）"
+
+    def is_valid_on(self, day) -> bool:
+        return self.valid_until is None or self.valid_until >= day
+
+
 class CompanyImport(models.Model):
     """One bulk import of company records: who, when, which file (name and SHA-256) and what came of it.
 

@@ -11,7 +11,7 @@ from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from invest.audit import audit
 
-from .models import Criterion, Invitation, Policy, Round, SupportItem
+from .models import Criterion, Invitation, Policy, Round, RubricCriterion, SupportItem
 from .services import item_rules
 from .variables import VARIABLES
 
@@ -42,6 +42,14 @@ class CriterionInline(TranslationTabularInline):
     fields = ("order", "label", "expression", "failure_message", "success_message")
 
 
+class RubricInline(admin.TabularInline):
+    """The expert scoring rubric: each row scored 0..满分 by the experts; 权重 sets its share of the total 100."""
+
+    model = RubricCriterion
+    extra = 0
+    fields = ("order", "label", "weight", "maximum")
+
+
 def _variable_help() -> str:
     return "；".join(f"{key}（{v.label}{'，' + str(v.unit) if v.unit else ''}）" for key, v in VARIABLES.items())
 
@@ -60,7 +68,7 @@ class SupportItemAdmin(TranslationAdmin):
     list_filter = ("policy", "applicants", "stacking_group")
     search_fields = ("code", "name")
     readonly_fields = ("rules_version", "variables")
-    inlines = [CriterionInline]
+    inlines = [CriterionInline, RubricInline]
     fieldsets = (
         (None, {"fields": ("policy", "code", "name", "description", "applicants", "sort_order")}),
         (

@@ -52,7 +52,8 @@ def _material(key, label, accepted=DOCS, required=True):
     return {"key": key, "label": label, "required": required, "accepted_types": list(accepted)}
 
 
-LICENCE = _material("business_licence", "营业执照")
+#: Kept once in the company's document store (单位证照库) and chosen on each application.
+LICENCE = {**_material("business_licence", "营业执照"), "reusable": True, "document_kind": "business_licence"}
 PLEDGE = _material("integrity_pledge", "诚信承诺书（签章）", ["pdf", "ofd"])
 
 C_REG = {
@@ -344,3 +345,20 @@ ITEM_NAMES_EN = {
     "JJ-FILM-08": "Investment grant for film bases and prop stores",
     "JJ-FILM-09": "Loan interest subsidy",
 }
+
+#: The expert scoring rubric (评分标准) seeded for every item that goes to expert review (any item can):
+#: (label, weight, maximum). Managers edit it per item in the admin; the total is normalised to 100.
+RUBRIC = [
+    ("申报材料真实完整", Decimal("30"), Decimal("10")),
+    ("符合政策条件与扶持方向", Decimal("30"), Decimal("10")),
+    ("申报金额测算合理", Decimal("20"), Decimal("10")),
+    ("对江津影视产业的带动作用", Decimal("20"), Decimal("10")),
+]
+
+
+def rubric_rows() -> list[dict]:
+    """The seeded rubric as rows of policies.RubricCriterion (without the item)."""
+    return [
+        {"order": order, "label": label, "weight": weight, "maximum": maximum}
+        for order, (label, weight, maximum) in enumerate(RUBRIC, start=1)
+    ]

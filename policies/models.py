@@ -209,6 +209,43 @@ class Criterion(ChineseColumnSave):
             raise ValidationError(errors)
 
 
+class RubricCriterion(models.Model):
+    """One row of an item's expert scoring rubric (评分标准): the expert scores it from 0 to ``maximum``; the
+    total is the weighted share, sum(score / maximum × weight) / sum(weight) × 100, rounded half-up to 0.01
+    (applications.services.review.rubric_total)."""
+
+    item = models.ForeignKey(
+        SupportItem,
+        on_delete=models.CASCADE,
+        related_name="rubric",
+        verbose_name=pgettext_lazy("support item", "事项"),
+    )
+    order = models.PositiveIntegerField(_("顺序"), default=0)
+    label = models.CharField(_("评分项"), max_length=200)
+    weight = models.DecimalField(
+        _("权重"),
+        max_digits=6,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("各评分项权重之比决定其在总分（100 分）中的占比，例如 40、30、30。"),
+    )
+    maximum = models.DecimalField(
+        _("满分"),
+        max_digits=6,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("专家在本项可打的最高分，例如 10。"),
+    )
+
+    class Meta:
+        verbose_name = _("评分标准")
+        verbose_name_plural = _("评分标准")
+        ordering = ["item", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
 class Invitation(models.Model):
     """免申即享: a company found eligible from registry facts alone is invited to apply, once per item and round."""
 

@@ -397,7 +397,22 @@ def seed_catalogue() -> dict[str, int]:
                 criterion.full_clean()
                 criterion.save()
             created["items"] += 1
+        seed_rubrics()
     return created
+
+
+def seed_rubrics() -> int:
+    """Give each seeded item without a scoring rubric the catalogue's (catalogue.RUBRIC). Idempotent: an item
+    with any rubric row, as a manager left it, is not touched. Returns the items given one."""
+    from . import catalogue
+    from .models import RubricCriterion, SupportItem
+
+    given = 0
+    codes = [spec["code"] for spec in catalogue.ITEMS]
+    for item in SupportItem.objects.filter(code__in=codes, rubric__isnull=True):
+        RubricCriterion.objects.bulk_create(RubricCriterion(item=item, **row) for row in catalogue.rubric_rows())
+        given += 1
+    return given
 
 
 def mark_invitation_started(invitation, user) -> None:

@@ -194,6 +194,17 @@ class Material(models.Model):
     kind = models.CharField(_("文件类型"), max_length=10)
     size = models.PositiveBigIntegerField(_("大小（字节）"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
+    #: Chosen from the company's document store (单位证照库) instead of uploaded: ``file`` names the same stored
+    #: file and ``sha256`` is the hash copied when it was chosen; a later replacement in the store is a new
+    #: CompanyDocument with its own file, so this material keeps serving what the case was given.
+    company_document = models.ForeignKey(
+        "companies.CompanyDocument",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="materials",
+        verbose_name=_("单位证照"),
+    )
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
     superseded_at = models.DateTimeField(_("被替换时间"), null=True, blank=True)
@@ -266,6 +277,10 @@ class ExpertAssignment(models.Model):
         SUPPORT_WITH_REDUCTION = "support_with_reduction", _("同意但核减")
         OPPOSE = "oppose", _("不同意")
 
+    class Declaration(models.TextChoices):
+        NONE = "none", _("无利益冲突")
+        CONFLICT = "conflict", _("存在利益冲突")
+
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="expert_assignments")
     expert = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="expert_assignments", verbose_name=_("专家")
@@ -284,6 +299,15 @@ class ExpertAssignment(models.Model):
     suggested_amount = models.DecimalField(_("建议金额"), null=True, blank=True, **MONEY)
     comment = models.TextField(_("意见说明"), blank=True)
     answered_at = models.DateTimeField(_("提交意见时间"), null=True, blank=True)
+    #: The conflict-of-interest declaration, given before the expert may open the case's materials and facts.
+    declaration = models.CharField(_("利益冲突声明"), max_length=10, choices=Declaration.choices, blank=True)
+    conflict_reason = models.CharField(_("利益冲突说明"), max_length=500, blank=True)
+    declared_at = models.DateTimeField(_("声明时间"), null=True, blank=True)
+    #: Set when the expert declared a conflict: the assignment no longer counts, the expert loses the case.
+    recused_at = models.DateTimeField(_("回避时间"), null=True, blank=True)
+    #: The rubric as scored: [{"criterion", "label", "weight", "maximum", "score"}], decimals as text, so a later
+    #: edit of the item's rubric never changes a given opinion; ``score`` holds the computed total.
+    scores = models.JSONField(_("分项评分"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("专家评审")
@@ -293,6 +317,16 @@ class ExpertAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application.case_number} ← {self.expert}"
+
+    @property
+    def active(self) -> bool:
+        """Counts for the review: not recused."""
+        return self.recused_at is None
+
+    @property
+    def cleared(self) -> bool:
+        """The expert declared no conflict (and so may open the case's materials)."""
+        return self.recused_at is None and self.declaration == self.Declaration.NONE
 
 
 class NoticeBatch(models.Model):
