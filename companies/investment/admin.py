@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from invest.audit import EventType, audit
 
 from . import selectors
-from .models import Agreement, Lead, PromisedSupport, PromotionEvent
+from .models import Agreement, FollowUp, Lead, Milestone, PromisedSupport, PromotionEvent, ResponseTarget
 
 
 @admin.register(PromotionEvent)
@@ -142,3 +142,49 @@ class AgreementAdmin(admin.ModelAdmin):
             before={f: form.initial.get(f) for f in form.changed_data},
             after={f: form.cleaned_data.get(f) for f in form.changed_data},
         )
+
+
+@admin.register(ResponseTarget)
+class ResponseTargetAdmin(admin.ModelAdmin):
+    """The working days of each response clock; what starts and ends a clock is in response.CLOCKS."""
+
+    list_display = ["key", "working_days", "active"]
+    list_editable = ["working_days", "active"]
+
+    def has_add_permission(self, request):
+        # One row per clock, seeded by the migration; a clock without its row is simply not running.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(admin.ModelAdmin):
+    """Read-only: follow-ups are logged on the lead page, which audits them into the lead's history."""
+
+    list_display = ["lead", "kind", "on", "people", "recorded_by"]
+    list_filter = ["kind"]
+    search_fields = ["lead__name", "people", "notes"]
+    list_select_related = ["lead", "recorded_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(admin.ModelAdmin):
+    """Read-only: milestones are planned and reached on the lead page, which audits them."""
+
+    list_display = ["agreement", "kind", "planned_on", "planned_amount", "reached_on", "amount"]
+    list_filter = ["kind"]
+    list_select_related = ["agreement__lead"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

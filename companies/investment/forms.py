@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from invest.widgets import HtmlDateInput
 
 from . import workflow
-from .models import PromotionEvent
+from .models import FollowUp, Milestone, PromotionEvent
 
 
 def _field(spec: workflow.LeadInput) -> forms.Field:
@@ -61,7 +61,49 @@ class PipelineFilter(forms.Form):
     )
     year = forms.IntegerField(label=_("活动年度"), required=False, min_value=2000, max_value=2100)
     mine = forms.BooleanField(label=_("只看我跟进的"), required=False)
+    overdue = forms.BooleanField(label=_("只看响应超时的"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["year"].widget.attrs["placeholder"] = str(timezone.localdate().year)
+
+
+class FollowUpForm(forms.Form):
+    kind = forms.ChoiceField(label=_("方式"), choices=FollowUp.Kind.choices)
+    on = forms.DateField(label=_("日期"), required=False, widget=HtmlDateInput(), help_text=_("不填为今天。"))
+    people = forms.CharField(
+        label=_("参加人员"),
+        required=False,
+        max_length=300,
+        help_text=_("双方参加的人员，如 张三（区文旅委）、李四（企业总经理）。"),
+    )
+    notes = forms.CharField(
+        label=_("情况记录"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("请写明跟进情况，例如谈了什么、对方有什么诉求、下一步怎么做。")},
+    )
+
+
+class MilestonePlanForm(forms.Form):
+    kind = forms.ChoiceField(label=_("里程碑"), choices=Milestone.Kind.choices)
+    planned_on = forms.DateField(
+        label=_("约定日期"), widget=HtmlDateInput(), error_messages={"required": _("请填写协议约定的日期。")}
+    )
+    planned_amount = forms.DecimalField(
+        label=_("约定到资金额（元）"),
+        required=False,
+        min_value=0,
+        decimal_places=2,
+        max_digits=16,
+        help_text=_("到资填写；开工、投产不填。"),
+    )
+    note = forms.CharField(label=_("说明"), required=False, max_length=300)
+
+
+class MilestoneReachForm(forms.Form):
+    reached_on = forms.DateField(
+        label=_("实际完成日期"), required=False, widget=HtmlDateInput(), help_text=_("不填为今天。")
+    )
+    amount = forms.DecimalField(
+        label=_("实际到资金额（元）"), required=False, min_value=0, decimal_places=2, max_digits=16
+    )

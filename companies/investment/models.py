@@ -8,6 +8,7 @@ link to `Company` is made by code, whichever of the two arrives first (see servi
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -218,3 +219,93 @@ class PromisedSupport(models.Model):
     def save(self, *args, **kwargs):
         self.item_code = (self.item_code or "").strip().upper()
         super().save(*args, **kwargs)
+
+
+class FollowUp(models.Model):
+    """One contact with the people behind a lead: a visit, a call, a meeting, an assessment or an answer."""
+
+    class Kind(models.TextChoices):
+        VISIT = "visit", _("走访")
+        CALL = "call", _("电话")
+        MEETING = "meeting", _("会谈")
+        ASSESSMENT = "assessment", _("项目研判")
+        FEEDBACK = "feedback", _("答复企业")
+        OTHER = "other", _("其他")
+
+    lead = models.ForeignKey(Lead, verbose_name=_("招商线索"), on_delete=models.CASCADE, related_name="follow_ups")
+    kind = models.CharField(_("方式"), max_length=20, choices=Kind.choices)
+    on = models.DateField(_("日期"))
+    people = models.CharField(_("参加人员"), max_length=300, blank=True)
+    notes = models.TextField(_("情况记录"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("跟进日志")
+        verbose_name_plural = _("跟进日志")
+        ordering = ["-on", "-id"]
+        indexes = [models.Index(fields=["lead", "kind", "on"], name="investment_followup_kind_on")]
+
+    def __str__(self) -> str:
+        return f"{self.lead} · {self.get_kind_display()} · {self.on}"
+
+
+class ResponseTarget(models.Model):
+    """How many working days a lead may wait for one response (首次接洽、研判、答复): a manager edits the days.
+
+    What starts and ends each clock is in ``response.CLOCKS`` (one entry per key of ``Key``)."""
+
+    class Key(models.TextChoices):
+        FIRST_CONTACT = "first_contact", _("首次接洽")
+        ASSESSMENT = "assessment", _("项目研判")
+        FEEDBACK = "feedback", _("答复企业")
+
+    key = models.CharField(_("响应事项"), max_length=20, choices=Key.choices, unique=True)
+    working_days = models.PositiveSmallIntegerField(_("时限（工作日）"))
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("招商响应时限")
+        verbose_name_plural = _("招商响应时限")
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.get_key_display()}：{self.working_days}"
+
+
+class Milestone(models.Model):
+    """A step of a signed agreement (开工、到资、投产) with its planned date, and when it was reached."""
+
+    class Kind(models.TextChoices):
+        GROUNDBREAKING = "groundbreaking", _("开工")
+        CAPITAL = "capital", _("到资")
+        PRODUCTION = "production", _("投产")
+
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("投资协议"), on_delete=models.CASCADE, related_name="milestones"
+    )
+    kind = models.CharField(_("里程碑"), max_length=20, choices=Kind.choices)
+    planned_on = models.DateField(_("约定日期"))
+    planned_amount = models.DecimalField(
+        _("约定到资金额（元）"), null=True, blank=True, help_text=_("到资填写；开工、投产不填。"), **money
+    )
+    reached_on = models.DateField(_("实际完成日期"), null=True, blank=True)
+    amount = models.DecimalField(_("实际到资金额（元）"), null=True, blank=True, **money)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("协议里程碑")
+        verbose_name_plural = _("协议里程碑")
+        ordering = ["agreement", "planned_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.agreement} · {self.get_kind_display()} · {self.planned_on}"
+
+    def is_overdue(self, today: date) -> bool:
+        return self.reached_on is None and self.planned_on < today

@@ -11,6 +11,7 @@ Definitions used by the pipeline page (also printed on it, so the figures can be
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,7 +28,7 @@ from invest.audit import EventType
 from invest.models import AuditEntry
 
 from . import workflow
-from .models import Agreement, Lead, PromisedSupport, PromotionEvent
+from .models import Agreement, FollowUp, Lead, Milestone, PromisedSupport, PromotionEvent
 
 ZERO = Decimal("0.00")
 TENTH = Decimal("0.1")
@@ -276,7 +277,21 @@ HISTORY_EVENTS = (
     *_BY_EVENT,
     EventType.LEAD_LINK_COMPANY,
     EventType.LEAD_ADD_AGREEMENT,
+    EventType.LEAD_FOLLOW_UP,
+    EventType.LEAD_MILESTONE_PLAN,
+    EventType.LEAD_MILESTONE_REACHED,
 )
+#: The day an entry says the thing happened, by event: a follow-up's day, a milestone's planned or reached day.
+_OCCURRED_ON = {
+    EventType.LEAD_FOLLOW_UP: "on",
+    EventType.LEAD_MILESTONE_PLAN: "planned_on",
+    EventType.LEAD_MILESTONE_REACHED: "reached_on",
+}
+_KIND_LABELS = {
+    EventType.LEAD_FOLLOW_UP: FollowUp.Kind,
+    EventType.LEAD_MILESTONE_PLAN: Milestone.Kind,
+    EventType.LEAD_MILESTONE_REACHED: Milestone.Kind,
+}
 
 
 def lead_histories(leads: list[Lead]) -> dict[int, list[HistoryRow]]:
@@ -308,6 +323,10 @@ def lead_histories(leads: list[Lead]) -> dict[int, list[HistoryRow]]:
             comment = entry.reason
         else:
             label, source, occurred_on = str(EventType(entry.action).label), "", None
+            if entry.action in _OCCURRED_ON and after.get(_OCCURRED_ON[entry.action]):
+                occurred_on = date.fromisoformat(after[_OCCURRED_ON[entry.action]])
+            if entry.action in _KIND_LABELS and after.get("kind") in _KIND_LABELS[entry.action].values:
+                label = f"{label}（{_KIND_LABELS[entry.action](after['kind']).label}）"
             # A lead is created in the table's first stage (entries written by the admin did not say so).
             created = entry.action in (EventType.LEAD_CREATE, EventType.LEAD_IMPORTED)
             target = (after.get("state") or workflow.STATE_KEYS[0]) if created else ""
@@ -411,3 +430,12 @@ def company_history(company: Company) -> CompanyHistory:
             )
         )
     return history
+
+
+def leads_with_overdue_milestones(leads: Iterable[Lead], *, today: date) -> set[int]:
+    """Which of these leads have an agreement milestone past its planned day and not reached, in one query."""
+    return set(
+        Milestone.objects.filter(
+            agreement__lead__in=[lead.pk for lead in leads], reached_on__isnull=True, planned_on__lt=today
+        ).values_list("agreement__lead_id", flat=True)
+    )

@@ -19,7 +19,7 @@ from invest.audit import EventType, audit, audit_each
 from invest.roles import has_role
 
 from . import workflow
-from .models import Agreement, Lead, PromisedSupport, validate_item_code
+from .models import Agreement, FollowUp, Lead, Milestone, PromisedSupport, validate_item_code
 
 
 class TransitionRefused(Exception):
@@ -359,3 +359,148 @@ def record_imported(leads: Iterable[Lead], actor, source_name: str) -> None:
     """History entries for leads created by an import, one per lead, naming the file (the import itself is
     audited once, by the caller, as EventType.LEAD_IMPORT)."""
     audit_each(actor, EventType.LEAD_IMPORTED, leads, after=lambda lead: {"state": lead.state}, reason=source_name)
+
+
+# --- after the first contact: the follow-up log and the agreement's milestones ---
+
+
+def _text(data: dict, name: str, limit: int | None = None) -> str:
+    value = str(data.get(name) or "").strip()
+    return value[:limit] if limit else value
+
+
+def _day(value, label: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        raise TransitionRefused(
+            _("“%(label)s”应为日期，例如 2026-03-01。") % {"label": label}, "invalid_date"
+        ) from None
+
+
+def add_follow_up(lead: Lead, actor, **data) -> FollowUp:
+    """One visit, call, meeting, assessment or answer, in the lead's follow-up log (and its history).
+
+    ``kind`` is a FollowUp.Kind value, ``on`` the day it happened (not in the future), ``people`` who took
+    part and ``notes`` what was said. The log's first contact, assessment and answer stop the response clocks
+    (response.CLOCKS)."""
+    if not can_manage(actor):
+        raise TransitionRefused(_("只有招商管理员可以登记跟进情况。"), "not_your_role")
+    kind = str(data.get("kind") or "")
+    if kind not in FollowUp.Kind.values:
+        raise TransitionRefused(_("请选择跟进方式（走访、电话、会谈、项目研判、答复企业或其他）。"), "invalid_kind")
+    on = _day(data.get("on") or timezone.localdate(), _("日期"))
+    if on > timezone.localdate():
+        raise TransitionRefused(_("跟进日期不能晚于今天，请填写实际发生的日期。"), "future_date")
+    notes = _text(data, "notes")
+    if not notes:
+        raise TransitionRefused(_("请写明跟进情况，例如谈了什么、对方有什么诉求、下一步怎么做。"), "missing_notes")
+    with transaction.atomic():
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        if not locked.is_open:
+            raise TransitionRefused(
+                _("线索已“%(state)s”，不再登记跟进；签约后的进展请登记在协议里程碑中。")
+                % {"state": locked.state_label},
+                "closed_lead",
+            )
+        if locked.created_at and on < timezone.localdate(locked.created_at):
+            raise TransitionRefused(_("跟进日期不能早于线索登记日期。"), "before_lead")
+        follow_up = FollowUp.objects.create(
+            lead=locked,
+            kind=kind,
+            on=on,
+            people=_text(data, "people", 300),
+            notes=notes,
+            recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        audit(
+            actor,
+            EventType.LEAD_FOLLOW_UP,
+            locked,
+            after={"follow_up": follow_up.pk, "kind": kind, "on": on},
+            reason=notes,
+            role=_role(actor),
+        )
+    return follow_up
+
+
+def _signed_agreement(lead: Lead, agreement_id) -> Agreement:
+    agreement = Agreement.objects.filter(lead=lead, pk=agreement_id).first() if agreement_id else None
+    if agreement is None:
+        agreement = lead.agreements.order_by("-signed_on", "-id").first()
+    if agreement is None or lead.state not in (workflow.AGREEMENT_SIGNED, workflow.SETTLED):
+        raise TransitionRefused(_("签约后才能登记协议里程碑，请先“登记签约”。"), "wrong_stage")
+    return agreement
+
+
+def plan_milestone(lead: Lead, actor, **data) -> Milestone:
+    """A milestone the agreement sets (开工, 到资 with its amount, 投产) and its date."""
+    if not can_manage(actor):
+        raise TransitionRefused(_("只有招商管理员可以登记协议里程碑。"), "not_your_role")
+    kind = str(data.get("kind") or "")
+    if kind not in Milestone.Kind.values:
+        raise TransitionRefused(_("请选择里程碑：开工、到资或投产。"), "invalid_kind")
+    planned_on = _day(data.get("planned_on"), _("约定日期"))
+    planned_amount = data.get("planned_amount")
+    if kind == Milestone.Kind.CAPITAL:
+        if planned_amount in (None, ""):
+            raise TransitionRefused(_("到资里程碑请填写约定到资金额（元）。"), "missing_amount")
+        planned_amount = money(planned_amount, _("约定到资金额（元）"))
+    else:
+        planned_amount = None
+    with transaction.atomic():
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        agreement = _signed_agreement(locked, data.get("agreement"))
+        milestone = Milestone.objects.create(
+            agreement=agreement,
+            kind=kind,
+            planned_on=planned_on,
+            planned_amount=planned_amount,
+            note=_text(data, "note", 300),
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        audit(
+            actor,
+            EventType.LEAD_MILESTONE_PLAN,
+            locked,
+            after={
+                "milestone": milestone.pk,
+                "agreement": agreement.pk,
+                "kind": kind,
+                "planned_on": planned_on,
+                "planned_amount": planned_amount,
+            },
+            role=_role(actor),
+        )
+    return milestone
+
+
+def reach_milestone(milestone: Milestone, actor, **data) -> Milestone:
+    """The day a milestone was reached, and for 到资 the amount that arrived."""
+    if not can_manage(actor):
+        raise TransitionRefused(_("只有招商管理员可以登记里程碑完成情况。"), "not_your_role")
+    reached_on = _day(data.get("reached_on") or timezone.localdate(), _("实际完成日期"))
+    if reached_on > timezone.localdate():
+        raise TransitionRefused(_("完成日期不能晚于今天。"), "future_date")
+    amount = data.get("amount")
+    with transaction.atomic():
+        locked = Milestone.objects.select_for_update().select_related("agreement__lead").get(pk=milestone.pk)
+        if locked.reached_on is not None:
+            raise TransitionRefused(_("这个里程碑已登记完成，无需重复登记。"), "already_reached")
+        if locked.kind == Milestone.Kind.CAPITAL:
+            if amount in (None, ""):
+                raise TransitionRefused(_("请填写实际到资金额（元）。"), "missing_amount")
+            locked.amount = money(amount, _("实际到资金额（元）"))
+        locked.reached_on = reached_on
+        locked.save(update_fields=["reached_on", "amount"])
+        audit(
+            actor,
+            EventType.LEAD_MILESTONE_REACHED,
+            locked.agreement.lead,
+            before={"milestone": locked.pk, "reached_on": None},
+            after={"milestone": locked.pk, "kind": locked.kind, "reached_on": reached_on, "amount": locked.amount},
+            role=_role(actor),
+        )
+    return locked

@@ -9,15 +9,24 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from companies.models import Company
 
-from . import exporting, selectors, services, workflow
-from .forms import FIELD_OF_CODE, PipelineFilter, split_codes, transition_form_class
-from .models import Lead
+from . import exporting, response, selectors, services, workflow
+from .forms import (
+    FIELD_OF_CODE,
+    FollowUpForm,
+    MilestonePlanForm,
+    MilestoneReachForm,
+    PipelineFilter,
+    split_codes,
+    transition_form_class,
+)
+from .models import Lead, Milestone
 
 LEAD_LIST_LIMIT = 200
 
@@ -46,6 +55,10 @@ def _filtered(request: HttpRequest):
     return form, selectors.leads_filtered(event=event, owner=owner, year=year)
 
 
+def _only_overdue(form) -> bool:
+    return form.is_bound and form.is_valid() and form.cleaned_data["overdue"]
+
+
 @require_GET
 @manager_required
 def pipeline(request: HttpRequest) -> HttpResponse:
@@ -54,13 +67,25 @@ def pipeline(request: HttpRequest) -> HttpResponse:
     listed = leads.select_related("event", "owner", "company")
     if stage in workflow.STATE_BY_KEY:
         listed = listed.filter(state=stage)
+    today = timezone.localdate()
+    overdue_ids = response.overdue_lead_ids(leads, today=today)
+    if _only_overdue(form):
+        listed = listed.filter(pk__in=overdue_ids)
+    shown = list(response.annotated(listed).order_by("-updated_at", "-id")[:LEAD_LIST_LIMIT])
+    clocks = response.statuses(shown, today=today)
+    late_milestones = selectors.leads_with_overdue_milestones(shown, today=today)
+    for lead in shown:
+        lead.overdue_clocks = [c for c in clocks[lead.pk] if c.overdue]
+        lead.milestones_overdue = lead.pk in late_milestones
     return render(
         request,
         "investment/pipeline.html",
         {
             "form": form,
             "figures": selectors.pipeline(leads),
-            "leads": listed.order_by("-updated_at", "-id")[:LEAD_LIST_LIMIT],
+            "overdue_count": len(overdue_ids),
+            "only_overdue": _only_overdue(form),
+            "leads": shown,
             "limit": LEAD_LIST_LIMIT,
             "stage": stage if stage in workflow.STATE_BY_KEY else "",
             "stage_label": workflow.state_label(stage) if stage in workflow.STATE_BY_KEY else "",
@@ -100,18 +125,92 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_detail(request, lead)
 
 
-def _render_detail(request, lead, bound=None, status=200):
+def _render_detail(request, lead, bound=None, status=200, *, follow_up_form=None, plan_form=None, reach_forms=None):
+    today = timezone.localdate()
+    annotated = response.annotated(Lead.objects.filter(pk=lead.pk)).get()
+    agreements = list(lead.agreements.prefetch_related("promised_items", "milestones"))
+    milestones = [m for a in agreements for m in a.milestones.all()]
+    reach_forms = reach_forms or {}
+    for milestone in milestones:
+        milestone.overdue = milestone.is_overdue(today)
+        milestone.reach_form = reach_forms.get(milestone.pk) or MilestoneReachForm(prefix=f"m{milestone.pk}")
+    signed = lead.state in (workflow.AGREEMENT_SIGNED, workflow.SETTLED)
     return render(
         request,
         "investment/lead_detail.html",
         {
             "lead": lead,
             "events": selectors.lead_history(lead),
-            "agreements": lead.agreements.prefetch_related("promised_items"),
+            "agreements": agreements,
             "actions": _forms_for(lead, request.user, bound),
+            "clocks": response.statuses([annotated], today=today)[lead.pk],
+            "follow_ups": lead.follow_ups.select_related("recorded_by"),
+            "follow_up_form": (follow_up_form or FollowUpForm()) if lead.is_open else None,
+            "milestones": milestones,
+            "plan_form": (plan_form or MilestonePlanForm()) if signed and agreements else None,
         },
         status=status,
     )
+
+
+def _refused(form, refused: services.TransitionRefused, fields: dict[str, str]) -> None:
+    field = fields.get(refused.code)
+    form.add_error(field if field in form.fields else None, refused.reason)
+
+
+@require_POST
+@manager_required
+def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = get_object_or_404(Lead, pk=pk)
+    form = FollowUpForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_follow_up(lead, request.user, **form.cleaned_data)
+        except services.TransitionRefused as refused:
+            _refused(
+                form,
+                refused,
+                {"invalid_date": "on", "future_date": "on", "before_lead": "on", "missing_notes": "notes"},
+            )
+        else:
+            messages.success(request, _("已登记跟进情况。"))
+            return redirect(f"{reverse('investment:lead', args=[lead.pk])}#follow-ups-heading")
+    return _render_detail(request, lead, follow_up_form=form, status=400)
+
+
+@require_POST
+@manager_required
+def plan_milestone(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = get_object_or_404(Lead, pk=pk)
+    form = MilestonePlanForm(request.POST)
+    if form.is_valid():
+        try:
+            services.plan_milestone(lead, request.user, **form.cleaned_data)
+        except services.TransitionRefused as refused:
+            _refused(form, refused, {"missing_amount": "planned_amount", "invalid_amount": "planned_amount"})
+        else:
+            messages.success(request, _("已登记协议里程碑。"))
+            return redirect(f"{reverse('investment:lead', args=[lead.pk])}#milestones-heading")
+    return _render_detail(request, lead, plan_form=form, status=400)
+
+
+@require_POST
+@manager_required
+def reach_milestone(request: HttpRequest, pk: int, milestone_pk: int) -> HttpResponse:
+    lead = get_object_or_404(Lead, pk=pk)
+    milestone = get_object_or_404(Milestone, pk=milestone_pk, agreement__lead=lead)
+    form = MilestoneReachForm(request.POST, prefix=f"m{milestone.pk}")
+    if form.is_valid():
+        try:
+            services.reach_milestone(milestone, request.user, **form.cleaned_data)
+        except services.TransitionRefused as refused:
+            _refused(
+                form, refused, {"missing_amount": "amount", "invalid_amount": "amount", "future_date": "reached_on"}
+            )
+        else:
+            messages.success(request, _("已登记里程碑完成情况。"))
+            return redirect(f"{reverse('investment:lead', args=[lead.pk])}#milestones-heading")
+    return _render_detail(request, lead, reach_forms={milestone.pk: form}, status=400)
 
 
 @require_POST

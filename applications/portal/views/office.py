@@ -21,9 +21,10 @@ from applications.models import Application, NoticeBatch
 from applications.selectors import next_year_schedule_missing, revision_changes
 from applications.services import TransitionRefused
 from applications.workdays import WorkingCalendar, today
+from companies.investment.selectors import promised_support
 from invest.api.core import row_id
 from invest.money import yuan
-from invest.roles import DASHBOARD_ROLES, OFFICE_ROLES, has_role
+from invest.roles import ALL_CASES_ROLES, DASHBOARD_ROLES, OFFICE_ROLES, has_role
 
 from .. import selectors
 from ..forms import (
@@ -195,6 +196,9 @@ def _staff_page(request: HttpRequest, app: Application, *, status: int = 200, **
         "refusal": extra.pop("refusal", ""),
         "refusal_for": extra.pop("refusal_for", ""),
         "company": app.company,
+        # What a signed investment agreement (一企一策) promised this company for this item: for the office that
+        # sees every case, not for an outside expert.
+        "promise": promised_support(app.company, app.item.code) if has_role(user, *ALL_CASES_ROLES) else None,
     }
     context.update(extra)
     return render(request, "portal/case_staff.html", context, status=status)
