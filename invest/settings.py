@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "policies",
     "applications",
     "applications.documents",
+    "applications.obligations",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",

@@ -350,6 +350,13 @@ def _on_claw_back(app: Application, data: dict, context: dict) -> None:
         )
 
 
+def _on_conclude_notice(app: Application, data: dict, context: dict) -> None:
+    """The case is approved: the commitments of its item (applications.obligations) are made and frozen with it."""
+    from applications.obligations.services import create_for_case
+
+    create_for_case(app, context["user"])
+
+
 #: The handler of every transition of the table, by key; None where the transition has no business of its own.
 HANDLERS: dict[str, Any] = {
     "submit": _on_submit,
@@ -367,7 +374,7 @@ HANDLERS: dict[str, Any] = {
     "file_objection": _on_file_objection,
     "uphold_objection": _decide_objections(Objection.Status.UPHELD),
     "dismiss_objection": _decide_objections(Objection.Status.DISMISSED),
-    "conclude_notice": None,
+    "conclude_notice": _on_conclude_notice,
     "disburse": _on_disburse,
     "archive": None,
     "claw_back": _on_claw_back,

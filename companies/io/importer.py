@@ -41,6 +41,7 @@ from invest.money import to_fen
 
 from .columns import BY_FIELD, FIELDS, HeaderError, RowCleaner
 from .reader import ColumnRows, RowError, gc_paused
+from .signals import districts_changed
 from .writer import GROUPS_MAX, Writer, insert_rows, take, update_rows  # noqa: F401 - GROUPS_MAX: tests
 
 LOOKUP_CHUNK = 900  # codes per IN (...) query where SQLite has no JSON functions; below its 999-parameter default
@@ -270,6 +271,9 @@ def _validate_and_write(report, cleaner, rows, keep_rows, dry_run, skip_invalid,
     invalid_rows: list[RowOutcome] = []
     valid_rows: list[RowOutcome] = []
     renamed: list[FormerName] = []
+    # Existing companies whose districts the file changes: the registry check of the obligations watches them.
+    watched = {i for i, name in enumerate(all_fields) if name in ("registration_district", "tax_district")}
+    moved: list[int] = []
     writing = not dry_run
     with transaction.atomic() if writing else nullcontext():
         writer = Writer(connections[DEFAULT_DB_ALIAS], threaded=len(numbers) > CHUNK) if writing else None
@@ -284,6 +288,8 @@ def _validate_and_write(report, cleaner, rows, keep_rows, dry_run, skip_invalid,
                     report, chunk, rows, stored, keep_rows, invalid_rows, valid_rows, renamed
                 )
                 writing = writing and (skip_invalid or not report.invalid)
+                if watched:
+                    moved.extend(pk for pk, _position, changed in updates if watched.intersection(changed))
                 if writing and (inserts is None or inserts or updates):
                     writer.submit(_chunk_writes(writer.db, chunk, inserts, updates))
                 if progress is not None:
@@ -298,6 +304,8 @@ def _validate_and_write(report, cleaner, rows, keep_rows, dry_run, skip_invalid,
             report.applied = True
             report.seconds = time.perf_counter() - started
             _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator)
+            if moved:
+                districts_changed.send(sender=Company, company_ids=moved, actor=actor)
         elif not dry_run:
             transaction.set_rollback(True)  # a refused file: the chunks written before the first invalid row go
     if not report.applied:
