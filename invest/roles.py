@@ -34,7 +34,7 @@ def has_role(user, *keys: str) -> bool:
 
 # Model permissions each role gets in the admin (object-level rules still decide per case and company).
 # Managers maintain the registry, policies, rules, rounds, calendar and leads; auditors read everything.
-ADMIN_APPS = ("companies", "investment", "policies", "applications", "documents", "invest")
+ADMIN_APPS = ("companies", "investment", "policies", "applications", "documents", "obligations", "invest")
 ROLE_MODEL_PERMISSIONS = {
     "manager": {"apps": ADMIN_APPS, "actions": ("view", "add", "change", "delete")},
     "auditor": {"apps": ADMIN_APPS, "actions": ("view",)},
@@ -50,6 +50,10 @@ OFFICE_ROLES = tuple(key for key in ROLE_KEYS if key != "applicant")
 ALL_CASES_ROLES = tuple(key for key in OFFICE_ROLES if key != "expert")
 # Roles that see the figures dashboard and its export.
 DASHBOARD_ROLES = ("manager", "auditor", "approver")
+# Roles that review a funded company's obligation reports (履约材料: accept or return with a reason).
+OBLIGATION_REVIEW_ROLES = ("reviewer", "manager")
+# Roles that decide a clawback proposal raised by a breach or a missed report (forward or dismiss).
+CLAWBACK_PROPOSAL_ROLES = ("approver",)
 
 
 def admin_access(user, roles) -> bool:

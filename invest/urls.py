@@ -20,6 +20,7 @@ urlpatterns = [
     path("investment/", include("companies.investment.urls")),
     path("policies/", include("policies.urls")),
     path("cases/", include("applications.urls")),
+    path("obligations/", include("applications.obligations.urls")),
     path("api/", include(api_urls.urlpatterns)),
     path("inbox/", include("applications.portal.inbox_urls")),
     path("", include("applications.portal.urls")),
