@@ -145,9 +145,10 @@ def _render_detail(request, lead, bound=None, status=200, *, follow_up_form=None
             "actions": _forms_for(lead, request.user, bound),
             "clocks": response.statuses([annotated], today=today)[lead.pk],
             "follow_ups": lead.follow_ups.select_related("recorded_by"),
-            "follow_up_form": (follow_up_form or FollowUpForm()) if lead.is_open else None,
+            # A refused form is shown with its reason even where the page would offer none.
+            "follow_up_form": follow_up_form or (FollowUpForm() if lead.is_open else None),
             "milestones": milestones,
-            "plan_form": (plan_form or MilestonePlanForm()) if signed and agreements else None,
+            "plan_form": plan_form or (MilestonePlanForm() if signed and agreements else None),
         },
         status=status,
     )
