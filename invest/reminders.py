@@ -66,9 +66,7 @@ def _send_one(reminder: Reminder) -> bool:
     with transaction.atomic():
         try:
             with transaction.atomic():
-                ReminderLog.objects.create(
-                    key=reminder.key, event=reminder.event, recipient_count=len(recipients)
-                )
+                ReminderLog.objects.create(key=reminder.key, event=reminder.event, recipient_count=len(recipients))
         except IntegrityError:
             return False
         notify(
