@@ -293,6 +293,13 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     lead_ids: list[int] = field(default_factory=list)
+    #: The file's headings as written, for the problems report (reader.problems_csv).
+    headers: list = field(default_factory=list)
+
+    def problems_csv(self) -> bytes:
+        """The rows that could not be imported, each with its reasons and its cells as typed: fixed, the
+        lines import again (the same report as the company import's)."""
+        return reader.problems_csv(self.headers, self.errors)
 
     @property
     def invalid_rows(self) -> int:
@@ -355,6 +362,7 @@ def import_leads(
         rows=len(table.rows),
         dry_run=dry_run,
         skip_invalid=skip_invalid,
+        headers=list(table.headers),
     )
     index, written, report.ignored_columns = _map_headers(table)
     if not table.rows:
@@ -411,6 +419,9 @@ def import_leads(
         for error in row_errors:
             report.errors.append(RowError(number, "", _("无法导入该行：%(error)s") % {"error": error.error}))
     report.errors.sort(key=lambda e: e.row)
+    cells_of = dict(table.rows)
+    for error in report.errors:
+        error.cells = cells_of.get(error.row, ())
 
     good_rows = [row for i, row in enumerate(table.rows) if i not in bad]
     report.valid = len(good_rows)

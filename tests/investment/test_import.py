@@ -195,6 +195,22 @@ def test_command_with_bad_rows_fails_and_lists_them(tmp_path, mixed_file):
     assert Lead.objects.count() == 0
 
 
+def test_command_report_holds_the_bad_rows_as_typed_and_they_import_once_fixed(tmp_path, mixed_file):
+    path, report = tmp_path / "leads.csv", tmp_path / "problems.csv"
+    path.write_bytes(mixed_file)
+    call_command(
+        "import_leads", str(path), "--skip-invalid", "--report", str(report), stdout=io.StringIO(), stderr=io.StringIO()
+    )
+    lines = report.read_bytes().decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("行号,列,原因,名称,信用代码")
+    rows = [line.split(",") for line in lines[1:]]
+    assert {r[0] for r in rows} == {"3", "4", "5"}
+    original = mixed_file.decode("utf-8-sig").splitlines()
+    for r in rows:  # each problem line ends with the row exactly as it was in the file
+        assert ",".join(r[3:]) == original[int(r[0]) - 1], r
+    assert Lead.objects.count() == 2
+
+
 def test_command_dry_run_and_skip_invalid(tmp_path, mixed_file):
     path = tmp_path / "leads.csv"
     path.write_bytes(mixed_file)

@@ -1,4 +1,5 @@
-"""import_leads FILE [--dry-run] [--skip-invalid] [--user NAME]: leads from XLSX/CSV; a JSON summary is printed last."""
+"""import_leads FILE [--dry-run] [--skip-invalid] [--user NAME] [--report OUT.csv]: leads from XLSX/CSV; a JSON
+summary is printed last; --report writes the rows that could not be imported, with their reasons."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="只检查，不写入")
         parser.add_argument("--skip-invalid", action="store_true", help="跳过有误的行，导入其余行")
         parser.add_argument("--user", help="以该用户名记录导入人；为招商管理员时也作为未填跟进人的默认跟进人")
+        parser.add_argument("--report", metavar="OUT.csv", help="把有误的行及原因写入此CSV文件（改正后可再次导入）")
 
     def handle(self, *args, **options):
         path = Path(options["file"])
@@ -48,6 +50,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc))
         for error in report.errors:
             self.stderr.write(f"第{error.row}行 {error.column}：{error.reason}")
+        if options.get("report"):
+            Path(options["report"]).write_bytes(report.problems_csv())
         self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False))
         if not report.rows:
             raise CommandError(report.errors[0].reason)
