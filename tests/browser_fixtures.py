@@ -116,3 +116,23 @@ def login(page, username: str, password: str = "jiangjin-demo") -> None:
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录", exact=True).last.click()
     page.wait_for_load_state("networkidle")
+
+
+def tick(checkbox, attempts: int = 3) -> None:
+    """Tick a checkbox as a person clicks it, and make sure it took.
+
+    Under a double load (both suites side by side on 2 cores) a click on a checkbox that reveals a field below
+    it has once not taken ("did not change its state"): the page was still laying out. The click is tried again
+    on the settled page; a checkbox that never ticks still fails.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(attempts):
+        checkbox.page.wait_for_load_state("load")
+        try:
+            checkbox.check()
+            return
+        except PlaywrightError:
+            if attempt == attempts - 1:
+                raise
+            checkbox.page.wait_for_timeout(300)

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from applications import services, workdays
 from applications.models import Application
+from tests.browser_fixtures import tick
 from tests.factories.companies import CompanyFactory, MembershipFactory, UserFactory
 
 from .conftest import login
@@ -169,8 +170,9 @@ def test_applicant_to_approval_decision(page, live_server, people, screenshot, a
     axe_check(clerk)
     screenshot(clerk, "portal-workbench")
     clerk.get_by_role("link", name=case.case_number).click()
+    clerk.wait_for_load_state("networkidle")
     form = clerk.locator("form[action$='/act/request_correction']")
-    form.get_by_label("江津供应商发票及付款凭证", exact=True).check()
+    tick(form.get_by_label("江津供应商发票及付款凭证", exact=True))
     form.get_by_label("“江津供应商发票及付款凭证”的补正要求").fill("发票扫描件不清晰，请重新上传加盖公章的清晰扫描件。")
     form.get_by_role("button", name="通知补正").click()
     clerk.wait_for_load_state("networkidle")
