@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -90,6 +91,54 @@ def notify(
     if phone:
         text = _sms_text(subject, body, _case_link(application, member=True))
         transaction.on_commit(lambda: _enqueue(send_sms, phone, text))
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One inbox entry of a bulk ``notify_many``: its recipient by id (and whether they have an address)."""
+
+    recipient_id: int
+    subject: str
+    body: str
+    url: str = ""
+    has_email: bool = False
+
+
+def notify_many(notices: Iterable[Notice], *, event: str, batch_size: int = 5000) -> int:
+    """``notify`` for many entries with texts of their own (a match's invitations): one bulk insert per
+    ``batch_size`` entries in the current transaction, their e-mails queued after the commit, one task per batch.
+    Not about a case, so no SMS. Returns how many entries were written."""
+    from applications.models import Notification
+
+    Status = Notification.EmailStatus
+    written = 0
+    batch: list = []
+
+    def flush() -> None:
+        nonlocal written
+        entries = Notification.objects.bulk_create(batch)
+        written += len(entries)
+        mailed = [n.pk for n in entries if n.email_status == Status.PENDING and n.pk is not None]
+        if mailed:
+            transaction.on_commit(lambda: _enqueue(send_notification_emails, mailed))
+        batch.clear()
+
+    for notice in notices:
+        batch.append(
+            Notification(
+                recipient_id=notice.recipient_id,
+                event=event,
+                subject=str(notice.subject)[:200],
+                body=str(notice.body),
+                url=str(notice.url or ""),
+                email_status=Status.PENDING if notice.has_email else Status.NONE,
+            )
+        )
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+    return written
 
 
 def _enqueue(the_task, *args, attempt: int = 1) -> None:

@@ -24,7 +24,9 @@ from typing import Any
 
 import rule_engine
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from invest.audit import audit
 
@@ -319,7 +321,7 @@ _COLUMNS = "(company_id, item_id, round_id, estimated_amount, snapshot, status, 
 
 
 def _insert_invitations(
-    round_: Round, results: Results, by_code: dict[str, MatchItem], existing: set, on: dt.date
+    round_: Round, results: Results, by_code: dict[str, MatchItem], existing: set, on: dt.date, stamp: dt.datetime
 ) -> int:
     """Create the invitations the round does not have yet, with the unique constraint as the last word against a
     concurrent run (or a manager adding one by hand): an invitation that exists by then is skipped, never
@@ -327,7 +329,7 @@ def _insert_invitations(
     rows, snapshots = _new_invitations(results, by_code, existing, on)
     if not rows:
         return 0
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    now = connection.ops.adapt_datetimefield_value(stamp)
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             return _insert_postgresql(cursor, round_.pk, now, rows, snapshots)
@@ -399,6 +401,59 @@ def _insert_postgresql(cursor, round_id: int, now: Any, rows: list, snapshots: l
     return created
 
 
+def notify_new_invitations(round_: Round, stamp: dt.datetime) -> int:
+    """Tell the confirmed members of each company invited by this run (the invitations stamped ``stamp``: an
+    invitation a concurrent run or an earlier one made has another stamp, so none is announced twice). One query
+    joins the new invitations to their companies' members, only those (a registry of 100,000 companies has few
+    members); the entries go in by bulk insert (invest.notify.notify_many), in the transaction of the insert."""
+    from companies.models import Membership
+    from invest.money import yuan
+    from invest.notify import Notice, notify_many
+
+    rows = (
+        Invitation.objects.filter(
+            round=round_,
+            created_at=stamp,
+            company__memberships__status=Membership.Status.CONFIRMED,
+            company__memberships__user__is_active=True,
+        )
+        .order_by("pk", "company__memberships__user_id")
+        .values_list(
+            "company__memberships__user_id",
+            "company__memberships__user__email",
+            "company__name",
+            "item__code",
+            "item__name",
+            "estimated_amount",
+        )
+    )
+    url = reverse("policies:invitations")
+    subject = _("政策推送：%(item)s")
+    amount_text = _("预计可获扶持 %(amount)s 元。")
+    body = _(
+        "根据企业登记信息，%(company)s 符合“%(code)s %(item)s”（%(round)s）的申报条件。%(amount)s"
+        "请登录后在“我的政策推送”中查看，并按页面提示确认申报。"
+    )
+    notices = (
+        Notice(
+            recipient_id=user_id,
+            subject=subject % {"item": item_name},
+            body=body
+            % {
+                "company": company,
+                "code": code,
+                "item": item_name,
+                "round": round_.name,
+                "amount": amount_text % {"amount": yuan(amount)} if amount is not None else "",
+            },
+            url=url,
+            has_email=bool(email),
+        )
+        for user_id, email, company, code, item_name, amount in rows.iterator(chunk_size=5000)
+    )
+    return notify_many(notices, event="invitation.new")
+
+
 def match_policies(round_: Round, *, on: dt.date | None = None, actor=None) -> dict[str, Any]:
     """Record an invitation for every eligible (company, item) of the round, never twice: existing invitations are
     skipped and the database's unique constraint is the last word. Returns the summary the command prints."""
@@ -411,7 +466,10 @@ def match_policies(round_: Round, *, on: dt.date | None = None, actor=None) -> d
     matched = time.perf_counter()
     by_code = {item.code: item for item in items}
     existing = _existing_invitations(round_)
-    created = _insert_invitations(round_, results, by_code, existing, on)
+    stamp = timezone.now()
+    with transaction.atomic():
+        created = _insert_invitations(round_, results, by_code, existing, on, stamp)
+        notified = notify_new_invitations(round_, stamp) if created else 0
     summary = {
         "round": round_.name,
         "round_id": round_.pk,
@@ -420,6 +478,7 @@ def match_policies(round_: Round, *, on: dt.date | None = None, actor=None) -> d
         "eligible": len(results),
         "created": created,
         "already_invited": len(results) - created,
+        "notified": notified,
         "seconds": round(time.perf_counter() - started, 3),
         "seconds_load": round(loaded - started, 3),
         "seconds_match": round(matched - loaded, 3),
