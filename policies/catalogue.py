@@ -136,7 +136,16 @@ ITEMS = [
         "once_per_company": True,
         "cap_note": "每个企业最高30万元，限享受一次",
         "form_fields": [],
-        "materials": [LICENCE, _material("capital_proof", "实缴资本证明（验资报告或银行进账单）"), PLEDGE],
+        # 免申即享: facts from the registry, materials the company keeps once (单位证照库), the pledge ticked
+        # online when the invitation is confirmed (policies.instant), so no signed pledge file is asked for.
+        "materials": [
+            LICENCE,
+            {
+                **_material("capital_proof", "实缴资本证明（验资报告或银行进账单）"),
+                "reusable": True,
+                "document_kind": "capital_proof",
+            },
+        ],
     },
     {
         "code": "JJ-FILM-03",

@@ -5,17 +5,20 @@ from __future__ import annotations
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
 from .forms import CalculatorForm
 from .models import Invitation
 from .selectors import invitations_for, member_companies, open_rounds, published_items
 from .services import company_facts, display_value, evaluate_item, mark_invitation_started, normalize_facts
+from .variables import VARIABLES
 
 
 def calculator(request: HttpRequest) -> HttpResponse:
@@ -106,7 +109,11 @@ def item_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def my_invitations(request: HttpRequest) -> HttpResponse:
-    return render(request, "policies/invitations.html", {"invitations": invitations_for(request.user)})
+    from . import instant
+
+    invitations = list(invitations_for(request.user))
+    one_step = {inv.pk for inv in invitations if inv.status == Invitation.Status.NEW and instant.offer(inv).possible}
+    return render(request, "policies/invitations.html", {"invitations": invitations, "one_step": one_step})
 
 
 @login_required
@@ -116,6 +123,50 @@ def start_from_invitation(request: HttpRequest, pk: int) -> HttpResponse:
     invitation = get_object_or_404(invitations_for(request.user), pk=pk)
     mark_invitation_started(invitation, request.user)
     return redirect(start_application_url(invitation))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def confirm_invitation(request: HttpRequest, pk: int) -> HttpResponse:
+    """免申即享 确认申报: the invitation's case created and submitted in one step, from the registry facts and the
+    company's stored documents, with the pledge ticked on this page; where the item needs more, the page says
+    what and offers the normal application instead."""
+    from applications.portal.forms import SubmitForm
+    from applications.services import TransitionRefused
+
+    from . import instant
+
+    invitation = get_object_or_404(invitations_for(request.user), pk=pk)
+    offer = instant.offer(invitation)
+    form = SubmitForm(request.POST if request.method == "POST" else None)
+    refusal = ""
+    if request.method == "POST" and offer.possible and form.is_valid():
+        try:
+            app = instant.confirm(invitation, request.user, pledge=form.cleaned_data["pledge"])
+        except TransitionRefused as exc:
+            refusal = exc.reason
+        else:
+            messages.success(
+                request,
+                _("申报已提交，案件编号 %(case)s。受理期限为 %(due)s，进展将通过站内通知告知。")
+                % {"case": app.case_number, "due": app.due_date},
+            )
+            return redirect("portal:case", pk=app.pk)
+    item = invitation.item
+    reads = instant.registry_reads(item)
+    facts = company_facts(invitation.company)
+    return render(
+        request,
+        "policies/invitation_confirm.html",
+        {
+            "invitation": invitation,
+            "offer": offer,
+            "form": form,
+            "refusal": refusal,
+            "facts": [(VARIABLES[name].label, display_value(name, facts.get(name))) for name in reads],
+        },
+        status=422 if refusal or (request.method == "POST" and offer.possible and not form.is_valid()) else 200,
+    )
 
 
 def start_application_url(invitation: Invitation) -> str:

@@ -188,6 +188,7 @@ def test_a_new_deadline_gets_its_own_reminders_and_answered_ones_none(cases, sta
     clock.set(date(2026, 9, 30))
     services.add_material(correcting, owner, key="invoices", uploaded_file=pdf("发票.pdf", b"clear"))
     perform(correcting, "resubmit", owner)
+    services.declare_interest(reviewed, expert, conflict=False)
     services.give_opinion(reviewed, expert, opinion="support", score=90)
     seen = _run_days(clock, date(2026, 9, 30), date(2026, 10, 16))
     events = {(day, n.event) for day, new in seen.items() for n in new}
