@@ -3,7 +3,9 @@ predicates (applications.rules), so the security rule cannot drift between them.
 
 A user sees a case in one of three capacities, and with several roles sees what each lets them see:
 - OFFICE: the office roles that work on every case (invest.roles.ALL_CASES_ROLES) see every case, drafts too;
-- EXPERT: experts see the cases assigned to them;
+- EXPERT: experts see the cases assigned to them, until they declare a conflict of interest (recused); before
+  their declaration of no conflict they see only the case's summary, not its facts and materials
+  (may_open_details);
 - APPLICANT: applicants see the cases of the companies they are a confirmed member of
   (companies.selectors.member_company_ids), and must hold the `applicant` group, which follows confirmed
   memberships (companies.services).
@@ -35,7 +37,9 @@ def _visible(user, capacities: frozenset[str]) -> Q | None:
     if APPLICANT in capacities and has_role(user, "applicant"):
         visible |= Q(company_id__in=member_company_ids(user))
     if EXPERT in capacities and has_role(user, "expert"):
-        visible |= Q(pk__in=ExpertAssignment.objects.filter(expert=user).values("application_id"))
+        visible |= Q(
+            pk__in=ExpertAssignment.objects.filter(expert=user, recused_at__isnull=True).values("application_id")
+        )
     return visible
 
 
@@ -62,3 +66,23 @@ def may_see_case(user, application: Application | None, capacities: frozenset[st
         return False
     condition = _visible(user, frozenset(capacities))
     return condition is None or Application.objects.filter(condition, pk=application.pk).exists()
+
+
+def declaration_pending(user, application: Application | None) -> bool:
+    """Whether the user sees this case only as an expert who has not yet declared no conflict of interest: they
+    see its summary (company, item, title) and the declaration form, not its facts, materials or documents."""
+    if application is None or not getattr(user, "is_authenticated", False):
+        return False
+    if sees_every_case(user) or may_see_case(user, application, frozenset({APPLICANT})):
+        return False
+    return (
+        ExpertAssignment.objects.filter(application=application, expert=user, recused_at__isnull=True)
+        .exclude(declaration=ExpertAssignment.Declaration.NONE)
+        .exists()
+    )
+
+
+def may_open_details(user, application: Application | None) -> bool:
+    """Whether the user may open the case's facts, materials and documents: whoever sees the case, except an
+    expert before their declaration of no conflict of interest (declaration_pending)."""
+    return may_see_case(user, application) and not declaration_pending(user, application)

@@ -678,11 +678,13 @@ def _corrections_answered(app) -> bool:
 
 
 def _experts_assigned(app) -> bool:
-    return app.expert_assignments.exists()
+    """At least one expert who has not recused (a declared conflict takes the assignment out of the review)."""
+    return app.expert_assignments.filter(recused_at__isnull=True).exists()
 
 
 def _all_opinions_in(app) -> bool:
-    assignments = app.expert_assignments.all()
+    """Every expert who has not recused gave an opinion (a recused one is neither outstanding nor given)."""
+    assignments = app.expert_assignments.filter(recused_at__isnull=True)
     return assignments.exists() and not assignments.filter(answered_at__isnull=True).exists()
 
 

@@ -125,3 +125,19 @@ class CompanyProfileForm(forms.ModelForm):
         if not value.isdigit() or not 8 <= len(value) <= 32:
             raise forms.ValidationError(_("银行账号应为8至32位数字，请核对后填写。"))
         return value
+
+
+class CompanyDocumentForm(forms.Form):
+    """Upload or replace one document of the company's store (单位证照库)."""
+
+    file = forms.FileField(
+        label=_("选择文件"),
+        error_messages={"required": _("请选择要上传的文件。"), "empty": _("文件是空的，请重新选择。")},
+    )
+    valid_until = forms.DateField(
+        label=_("有效期至"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("按证照上的有效期填写；长期有效的留空。"),
+        error_messages={"invalid": _("请按 2026-12-31 的格式填写日期。")},
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import document_views, views
 from .io import views as import_views
 
 app_name = "companies"
@@ -18,6 +18,9 @@ urlpatterns = [
     path("import/<int:pk>/", import_views.job, name="import_job"),
     path("import/<int:pk>/decide/", import_views.decide, name="import_decide"),
     path("import/<int:pk>/rejected/", import_views.rejected, name="import_rejected"),
+    path("documents/<int:pk>/file/", document_views.document_file, name="document_file"),
+    path("<str:code>/documents/", document_views.documents, name="documents"),
+    path("<str:code>/documents/<str:kind>/", document_views.document_upload, name="document_upload"),
     path("<str:code>/", views.detail, name="detail"),
     path("<str:code>/edit/", views.edit, name="edit"),
 ]

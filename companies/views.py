@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from invest.previews import page_preview_response, stored_file_response
 
 from . import selectors, services, uscc
+from .documents import may_manage_documents
 from .forms import CompanyProfileForm, CompanyRegistrationForm, DecisionForm, JoinCompanyForm, RegistrationForm
 from .models import Company, CompanyRegistration, Membership
 from .selectors import can_edit_profile, can_see_bank_account, companies_visible_to, memberships_of
@@ -211,6 +212,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
             if can_see_bank_account(request.user)
             else company.masked_bank_account,
             "can_edit": can_edit_profile(request.user, company),
+            "may_keep_documents": may_manage_documents(request.user, company),
             "former_names": company.former_names.all(),
             "may_manage_members": may_manage_members,
             "members": selectors.confirmed_members(company) if may_manage_members else (),

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from applications import workdays, workflow
 from applications.models import Application, CorrectionItem, ExpertAssignment, Material
+from applications.visibility import declaration_pending
 from policies.api.serializers import FactsField
 
 
@@ -66,6 +67,17 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "decided_at",
             "updated_at",
         )
+
+    def to_representation(self, app: Application) -> dict:
+        """An expert who has not yet declared no conflict of interest gets the case's summary only: no facts and
+        no materials until the declaration (POST …/declaration/), as on the staff case page."""
+        data = super().to_representation(app)
+        request = self.context.get("request")
+        if request is not None and declaration_pending(request.user, app):
+            data["facts"] = {}
+            data["materials"] = []
+            data["missing_materials"] = []
+        return data
 
     def get_overdue(self, app: Application) -> bool:
         """As applications.portal.selectors.overdue_q: past its deadline and still open, or flagged by the daily job."""
@@ -196,9 +208,34 @@ class ExpertSerializer(serializers.Serializer):
     name = serializers.CharField(allow_blank=True)
 
 
+class DeclarationRequestSerializer(serializers.Serializer):
+    conflict = serializers.BooleanField(
+        help_text="false: no conflict of interest (the case's facts and materials open); true: a conflict, the "
+        "expert is recused from the case."
+    )
+    reason = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="", help_text="Required when conflict is true."
+    )
+
+
 class OpinionRequestSerializer(serializers.Serializer):
     opinion = serializers.ChoiceField(choices=ExpertAssignment.Opinion.choices)
-    score = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
+    score = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+        required=False,
+        allow_null=True,
+        help_text="The score 0–100, for an item without a scoring rubric.",
+    )
+    scores = serializers.DictField(
+        child=serializers.DecimalField(max_digits=6, decimal_places=2, min_value=0),
+        required=False,
+        allow_null=True,
+        help_text="For an item with a scoring rubric: rubric criterion id → score (0..maximum); the total is "
+        "computed (sum of score / maximum × weight, out of 100).",
+    )
     comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     suggested_amount = serializers.DecimalField(
         max_digits=16, decimal_places=2, min_value=0, required=False, allow_null=True
@@ -208,7 +245,7 @@ class OpinionRequestSerializer(serializers.Serializer):
 class OpinionSerializer(serializers.ModelSerializer):
     class Meta:
         model = ExpertAssignment
-        fields = ("opinion", "score", "suggested_amount", "comment", "answered_at")
+        fields = ("opinion", "score", "scores", "suggested_amount", "comment", "answered_at")
 
 
 BOOLEAN_TEXT = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}

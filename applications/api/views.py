@@ -37,6 +37,7 @@ from .serializers import (
     ApplicationCreateSerializer,
     ApplicationSerializer,
     ApplicationUpdateSerializer,
+    DeclarationRequestSerializer,
     ExpertAssignRequestSerializer,
     ExpertSerializer,
     MaterialSerializer,
@@ -327,6 +328,23 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         if len(users) != len(ids):
             raise exceptions.ValidationError({"experts": [_("有的专家编号不存在，请从专家名单中选择。")]})
         services.assign_experts([case], users, request.user)
+        return self.case_response(case.pk)
+
+    @extend_schema(
+        summary="Declare a conflict of interest or none (experts, before the case's facts and materials open)",
+        request=DeclarationRequestSerializer,
+        responses={200: CASE, 204: OpenApiResponse(description="Conflict declared: you are recused from the case.")},
+    )
+    @action(detail=True, methods=["post"])
+    def declaration(self, request: Request, pk: str) -> Response:
+        case = self.get_object()
+        form = DeclarationRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.declare_interest(
+            case, request.user, conflict=form.validated_data["conflict"], reason=form.validated_data["reason"]
+        )
+        if form.validated_data["conflict"]:
+            return Response(status=status.HTTP_204_NO_CONTENT)  # recused: the case is no longer yours to see
         return self.case_response(case.pk)
 
     @extend_schema(summary="Give your expert opinion", request=OpinionRequestSerializer, responses={200: CASE})

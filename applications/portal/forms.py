@@ -322,6 +322,34 @@ class TransitionForm(forms.Form):
         return data
 
 
+class DeclarationForm(forms.Form):
+    """The expert's conflict-of-interest declaration (利益冲突声明), before the case's materials open."""
+
+    declaration = forms.ChoiceField(
+        label=_("利益冲突声明"),
+        choices=ExpertAssignment.Declaration.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择“无利益冲突”或“存在利益冲突”。")},
+        help_text=_("与申报单位存在任职、投资、亲属、合作等关系，或其他可能影响公正评审的情形，均属利益冲突。"),
+    )
+    conflict_reason = forms.CharField(
+        label=_("利益冲突说明"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("存在利益冲突时必填，简要说明情形；声明后您将回避本案件。"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("declaration") == ExpertAssignment.Declaration.CONFLICT
+            and not (data.get("conflict_reason") or "").strip()
+        ):
+            self.add_error("conflict_reason", _("存在利益冲突时请简要说明情形。"))
+        return data
+
+
 class OpinionForm(forms.Form):
     opinion = forms.ChoiceField(
         label=_("评审意见"),
@@ -339,6 +367,41 @@ class OpinionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("核减或不同意时必须写明理由。"),
     )
+
+    def __init__(self, *args, criteria=(), **kwargs):
+        """With the item's rubric (policies.RubricCriterion rows), one score per criterion (``score_<id>``,
+        0..满分) instead of the single 0–100 score; the total is computed."""
+        super().__init__(*args, **kwargs)
+        self.criteria = list(criteria)
+        if not self.criteria:
+            return
+        del self.fields["score"]
+        scored = {}
+        for criterion in self.criteria:
+            maximum = criterion.maximum.normalize()
+            scored[f"score_{criterion.pk}"] = DecimalTextField(
+                label=_("%(label)s（0–%(max)s 分）") % {"label": criterion.label, "max": f"{maximum:f}"},
+                help_text=_("权重 %(weight)s") % {"weight": f"{criterion.weight.normalize():f}"},
+                error_messages={"required": _("请为“%(label)s”打分。") % {"label": criterion.label}},
+            )
+        # The criteria first, in the rubric's order, then the opinion, amount and comment.
+        self.fields = {**scored, **self.fields}
+
+    def clean(self):
+        data = super().clean()
+        for criterion in self.criteria:
+            name = f"score_{criterion.pk}"
+            value = data.get(name)
+            if value is not None and value > criterion.maximum:
+                self.add_error(
+                    name,
+                    _("本项满分 %(max)s 分，请填写 0 到 %(max)s 之间的分数。")
+                    % {"max": f"{criterion.maximum.normalize():f}"},
+                )
+        return data
+
+    def scores(self) -> dict[str, Decimal]:
+        return {str(c.pk): self.cleaned_data[f"score_{c.pk}"] for c in self.criteria}
 
 
 def experts_queryset():

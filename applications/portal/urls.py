@@ -12,6 +12,7 @@ urlpatterns = [
     path("my/cases/<int:pk>/evaluate", views.case_evaluate, name="case_evaluate"),
     path("my/cases/<int:pk>/save", views.case_save, name="case_save"),
     path("my/cases/<int:pk>/materials/<str:key>", views.material_upload, name="material_upload"),
+    path("my/cases/<int:pk>/materials/<str:key>/from-store", views.material_from_store, name="material_from_store"),
     path("my/cases/<int:pk>/submit", views.case_submit, name="case_submit"),
     path("my/cases/<int:pk>/withdraw", views.case_withdraw, name="case_withdraw"),
     path("materials/<int:pk>", views.material, name="material"),
@@ -22,6 +23,7 @@ urlpatterns = [
     path("workbench/cases/<int:pk>/", views.staff_case, name="staff_case"),
     path("workbench/cases/<int:pk>/act/<str:key>", views.staff_act, name="staff_act"),
     path("workbench/cases/<int:pk>/opinion", views.staff_opinion, name="staff_opinion"),
+    path("workbench/cases/<int:pk>/declaration", views.staff_declare, name="staff_declare"),
     path("workbench/cases/<int:pk>/assign", views.staff_assign, name="staff_assign"),
     path("workbench/batches/<int:pk>/", views.batch, name="batch"),
     # manager

@@ -9,9 +9,17 @@ and ``notifications``. The names below are the ones the rest of the service impo
 from ..workdays import WorkingCalendar, today
 from .common import TransitionRefused
 from .deadlines import TickResult, tick_deadlines
-from .drafts import add_material, create_draft, submit, update_draft
+from .drafts import add_material, create_draft, submit, update_draft, use_company_document
 from .notifications import _notify, mark_notifications_read
-from .review import OBJECTION_REPEAT_WINDOW, assign_experts, file_objection, give_opinion, start_public_notice
+from .review import (
+    OBJECTION_REPEAT_WINDOW,
+    assign_experts,
+    declare_interest,
+    file_objection,
+    give_opinion,
+    rubric_total,
+    start_public_notice,
+)
 from .transitions import allowed_transitions, can, perform, perform_many, record_disbursement
 
 __all__ = [
@@ -25,15 +33,18 @@ __all__ = [
     "assign_experts",
     "can",
     "create_draft",
+    "declare_interest",
     "file_objection",
     "give_opinion",
     "mark_notifications_read",
     "perform",
     "perform_many",
     "record_disbursement",
+    "rubric_total",
     "start_public_notice",
     "submit",
     "tick_deadlines",
     "today",
     "update_draft",
+    "use_company_document",
 ]

@@ -219,6 +219,94 @@ def add_material(application: Application, actor, *, key: str, uploaded_file) ->
     return material
 
 
+def use_company_document(application: Application, actor, *, key: str) -> Material:
+    """Give the case the company's current document for a reusable material (单位证照库) instead of an upload.
+
+    The case's Material names the document's stored file and copies its hash now; at submission the revision
+    keeps that hash (effects._keep_revision), and a later replacement in the store is a new file, so a submitted
+    case never changes. An expired document cannot be chosen. Same stage rules as add_material.
+    """
+    from companies.documents import current_documents, reusable_kind
+    from invest.uploads import check_case_total
+
+    user = _actor_user(actor)
+    with transaction.atomic():
+        app = (
+            Application.objects.select_for_update(of=("self",)).select_related("company", "item").get(pk=application.pk)
+        )
+        _require_member(user, app.company)
+        specs = {m["key"]: m for m in (app.item.materials or [])}
+        if key not in specs:
+            raise TransitionRefused("unknown_material", _("“%(key)s”不是本项目要求的材料。") % {"key": key})
+        label = specs[key].get("label") or key
+        kind = reusable_kind(specs[key])
+        if not kind:
+            raise TransitionRefused(
+                "not_reusable", _("“%(label)s”不能从单位证照库选用，请直接上传文件。") % {"label": label}
+            )
+        correction_item = None
+        if app.state == "correction_requested":
+            request = app.open_correction()
+            correction_item = (
+                request.items.filter(kind=CorrectionItem.Kind.MATERIAL, key=key).first() if request else None
+            )
+            if correction_item is None:
+                raise TransitionRefused("not_in_correction", _("补正期间只能重新提供补正通知中列出的材料。"))
+        elif app.state != "draft":
+            raise TransitionRefused(
+                "wrong_stage", _("案件已提交（当前“%(state)s”），不能再更换材料。") % {"state": app.state_label}
+            )
+        document = current_documents(app.company).get(kind)
+        if document is None:
+            raise TransitionRefused(
+                "no_company_document",
+                _("单位证照库中还没有“%(label)s”。请先在“单位证照”页上传，或在此直接上传文件。") % {"label": label},
+            )
+        if not document.is_valid_on(workdays.today()):
+            raise TransitionRefused(
+                "company_document_expired",
+                _(
+                    "单位证照库中的“%(label)s”已于 %(date)s 过期，不能选用。请先在“单位证照”页更换为有效的证照，或在此直接上传。"
+                )
+                % {"label": label, "date": document.valid_until},
+            )
+        try:
+            existing = sum(app.current_materials().exclude(key=key).values_list("size", flat=True))
+            check_case_total(existing, document.size)
+        except ValidationError as exc:
+            raise TransitionRefused("invalid_file", " ".join(exc.messages))
+        old = list(app.current_materials().filter(key=key))
+        app.current_materials().filter(key=key).update(superseded_at=timezone.now())
+        material = Material.objects.create(
+            application=app,
+            key=key,
+            revision=app.revision + (1 if app.state == "correction_requested" else 0),
+            file=document.file.name,
+            original_name=document.original_name,
+            kind=document.file_kind,
+            size=document.size,
+            sha256=document.sha256,
+            company_document=document,
+            uploaded_by=user,
+        )
+        if correction_item is not None:
+            CorrectionItem.objects.filter(pk=correction_item.pk).update(answered=True)
+        audit(
+            user,
+            EventType.CASE_MATERIAL,
+            app,
+            before={"key": key, "sha256": [m.sha256 for m in old]} if old else None,
+            after={
+                "key": key,
+                "sha256": document.sha256,
+                "name": document.original_name,
+                "company_document": document.pk,
+            },
+            role="applicant",
+        )
+    return material
+
+
 def submit(application: Application, actor, *, pledge: bool) -> Application:
     """The applicant submits a draft, or resubmits after a correction, ticking the integrity pledge (诚信承诺)
     at this very submission.

@@ -90,9 +90,15 @@ def assign_experts(applications: Iterable[Application], experts: Iterable, actor
                     % {"case": locked.case_number, "state": locked.state_label},
                 )
             for expert in experts:
-                _assignment, new = ExpertAssignment.objects.get_or_create(
+                assignment, new = ExpertAssignment.objects.get_or_create(
                     application=locked, expert=expert, defaults={"assigned_by": user}
                 )
+                if not new and not assignment.active:
+                    raise TransitionRefused(
+                        "expert_recused",
+                        _("%(user)s 已就案件 %(case)s 声明利益冲突并回避，请另行指派其他专家。")
+                        % {"user": expert.get_full_name() or expert.username, "case": locked.case_number},
+                    )
                 if new:
                     created += 1
                     audit(user, EventType.CASE_ASSIGN_EXPERT, locked, after={"expert": expert.pk}, role="reviewer")
@@ -106,24 +112,132 @@ def assign_experts(applications: Iterable[Application], experts: Iterable, actor
     return created
 
 
+def _reviewer_users() -> list:
+    from django.contrib.auth import get_user_model
+
+    return list(get_user_model().objects.filter(groups__name="reviewer", is_active=True).distinct())
+
+
+def declare_interest(application: Application, expert, *, conflict: bool, reason: str = "") -> ExpertAssignment:
+    """The expert's conflict-of-interest declaration (利益冲突声明), given before the case's materials open.
+
+    No conflict: the expert may open the materials and give an opinion. A conflict (with a short reason, which
+    is required): the assignment is recused — it no longer counts for the review, the expert loses the case —
+    and the reviewers are told to assign another expert. Given once; it cannot be changed afterwards.
+    """
+    reason = _clean_text(reason or "")
+    if conflict and not reason:
+        raise TransitionRefused("reason_required", _("请简要说明存在的利益冲突（如与申报单位的关系）。"))
+    if len(reason) > 500:
+        raise TransitionRefused("reason_too_long", _("利益冲突说明请控制在 500 字以内。"))
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        assignment = locked.expert_assignments.select_for_update().filter(expert=expert).first()
+        if assignment is None or not assignment.active:
+            raise TransitionRefused("not_your_case", _("您没有被指派评审此案件。"))
+        if assignment.declaration:
+            raise TransitionRefused("already_declared", _("您已就本案件作出利益冲突声明，不能更改。"))
+        now = timezone.now()
+        assignment.declared_at = now
+        if conflict:
+            assignment.declaration = ExpertAssignment.Declaration.CONFLICT
+            assignment.conflict_reason = reason
+            assignment.recused_at = now
+        else:
+            assignment.declaration = ExpertAssignment.Declaration.NONE
+        assignment.save(update_fields=["declaration", "conflict_reason", "declared_at", "recused_at"])
+        audit(
+            expert,
+            EventType.CASE_EXPERT_RECUSED if conflict else EventType.CASE_EXPERT_DECLARATION,
+            locked,
+            after={"expert": expert.pk, "declaration": assignment.declaration},
+            reason=reason,
+            role="expert",
+        )
+        if conflict:
+            name = expert.get_full_name() or expert.username
+            _notify(
+                _reviewer_users(),
+                locked,
+                "expert_recused",
+                _("专家回避：%(case)s，请另行指派专家") % {"case": locked.case_number},
+                _("专家 %(name)s 就“%(title)s”声明存在利益冲突并已回避（%(reason)s）。请另行指派专家。")
+                % {"name": name, "title": locked.project_title, "reason": reason},
+            )
+    return assignment
+
+
+def rubric_total(rows: list[dict]) -> Decimal:
+    """The total of a scored rubric out of 100: sum(score / maximum × weight) / sum(weight) × 100, in Decimal,
+    rounded half-up to 0.01. Each row has ``score``, ``maximum`` and ``weight``."""
+    from decimal import ROUND_HALF_UP
+
+    weights = sum((Decimal(str(r["weight"])) for r in rows), Decimal("0"))
+    if not rows or weights <= 0:
+        raise TransitionRefused("no_rubric", _("本事项没有设置评分标准。"))
+    share = sum(
+        (Decimal(str(r["score"])) * Decimal(str(r["weight"])) / Decimal(str(r["maximum"])) for r in rows),
+        Decimal("0"),
+    )
+    return (share * 100 / weights).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _scored_rubric(application: Application, scores: dict | None) -> list[dict]:
+    """The item's rubric with the expert's score on each criterion (0..maximum), as stored on the assignment."""
+    rows = []
+    scores = {str(k): v for k, v in (scores or {}).items()}
+    for criterion in application.item.rubric.all():
+        raw = scores.get(str(criterion.pk))
+        try:
+            value = Decimal(str(raw).strip())
+        except (InvalidOperation, TypeError, ValueError):
+            value = None
+        if raw in (None, "") or value is None or not value.is_finite() or not (0 <= value <= criterion.maximum):
+            raise TransitionRefused(
+                "invalid_score",
+                _("“%(label)s”的评分须在 0 到 %(max)s 之间。")
+                % {"label": criterion.label, "max": f"{criterion.maximum.normalize():f}"},
+            )
+        rows.append(
+            {
+                "criterion": criterion.pk,
+                "label": criterion.label,
+                "weight": str(criterion.weight),
+                "maximum": str(criterion.maximum),
+                "score": str(value),
+            }
+        )
+    return rows
+
+
 def give_opinion(
     application: Application,
     expert,
     *,
     opinion: str,
-    score: Any,
+    score: Any = None,
+    scores: dict | None = None,
     comment: str = "",
     suggested_amount: Any = None,
 ) -> ExpertAssignment:
-    """Record one expert's opinion; when it is the last one, the case moves on to decision by itself."""
+    """Record one expert's opinion; when it is the last one, the case moves on to decision by itself.
+
+    The expert must have declared no conflict of interest first. Where the item has a scoring rubric, ``scores``
+    gives a score per criterion (criterion id → 0..maximum) and the total is computed (rubric_total); an item
+    without one takes a single ``score`` from 0 to 100.
+    """
     if opinion not in ExpertAssignment.Opinion.values:
         raise TransitionRefused("invalid_opinion", _("请选择评审意见：同意、同意但核减或不同意。"))
-    try:
-        score = Decimal(str(score))
-    except (InvalidOperation, TypeError, ValueError):
-        score = None
-    if score is None or not (0 <= score <= 100):
-        raise TransitionRefused("invalid_score", _("评分须在 0 到 100 之间。"))
+    rubric = _scored_rubric(application, scores) if application.item.rubric.exists() else []
+    if rubric:
+        score = rubric_total(rubric)
+    else:
+        try:
+            score = Decimal(str(score))
+        except (InvalidOperation, TypeError, ValueError):
+            score = None
+        if score is None or not score.is_finite() or not (0 <= score <= 100):
+            raise TransitionRefused("invalid_score", _("评分须在 0 到 100 之间。"))
     if opinion == ExpertAssignment.Opinion.SUPPORT_WITH_REDUCTION and suggested_amount is None:
         raise TransitionRefused("invalid_amount", _("“同意但核减”须填写建议金额。"))
     if opinion != ExpertAssignment.Opinion.SUPPORT and not str(comment).strip():
@@ -131,8 +245,12 @@ def give_opinion(
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
         assignment = locked.expert_assignments.filter(expert=expert).first()
-        if assignment is None:
+        if assignment is None or not assignment.active:
             raise TransitionRefused("not_your_case", _("您没有被指派评审此案件。"))
+        if not assignment.cleared:
+            raise TransitionRefused(
+                "declaration_required", _("请先作出利益冲突声明，声明无利益冲突后才能查看材料并提交评审意见。")
+            )
         if locked.state != "expert_review":
             raise TransitionRefused(
                 "wrong_stage", _("案件当前处于“%(state)s”阶段，不能提交评审意见。") % {"state": locked.state_label}
@@ -141,6 +259,7 @@ def give_opinion(
             raise TransitionRefused("already_answered", _("您已提交过对本案件的评审意见。"))
         assignment.opinion = opinion
         assignment.score = score
+        assignment.scores = rubric
         assignment.comment = str(comment).strip()
         assignment.suggested_amount = None if suggested_amount is None else _money(suggested_amount)
         assignment.answered_at = timezone.now()
@@ -149,7 +268,12 @@ def give_opinion(
             expert,
             EventType.CASE_EXPERT_OPINION,
             locked,
-            after={"opinion": opinion, "score": score, "suggested_amount": assignment.suggested_amount},
+            after={
+                "opinion": opinion,
+                "score": score,
+                "scores": {r["criterion"]: r["score"] for r in rubric},
+                "suggested_amount": assignment.suggested_amount,
+            },
             reason=assignment.comment,
             role="expert",
         )

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from policies.models import Policy, Round, SupportItem
+from policies.models import Policy, Round, RubricCriterion, SupportItem
 from policies.variables import BOOLEAN, CHOICE, DATE, NUMBER, TEXT, VARIABLES
 
 
@@ -51,12 +51,21 @@ class ItemMaterialSerializer(serializers.Serializer):
     accepted_types = serializers.ListField(child=serializers.CharField(), required=False)
 
 
+class RubricCriterionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RubricCriterion
+        fields = ("id", "order", "label", "weight", "maximum")
+
+
 class ItemSerializer(serializers.ModelSerializer):
     policy = serializers.PrimaryKeyRelatedField(read_only=True)
     policy_title = serializers.CharField(source="policy.title", read_only=True)
     criteria = serializers.SerializerMethodField()
     form_fields = FormFieldSerializer(many=True, read_only=True)
     materials = ItemMaterialSerializer(many=True, read_only=True)
+    rubric = RubricCriterionSerializer(
+        many=True, read_only=True, help_text="The expert scoring rubric: an expert's opinion scores each criterion."
+    )
 
     class Meta:
         model = SupportItem
@@ -76,6 +85,7 @@ class ItemSerializer(serializers.ModelSerializer):
             "cap_note",
             "form_fields",
             "materials",
+            "rubric",
             "updated_at",
         )
 

@@ -28,7 +28,7 @@ def published_items() -> QuerySet[SupportItem]:
     return (
         SupportItem.objects.filter(policy__status=Policy.Status.PUBLISHED)
         .select_related("policy")
-        .prefetch_related(Prefetch("criteria", queryset=Criterion.objects.order_by("order", "id")))
+        .prefetch_related(Prefetch("criteria", queryset=Criterion.objects.order_by("order", "id")), "rubric")
     )
 
 

@@ -22,8 +22,9 @@ def on_notice(applicant_api, company, open_round, staff) -> Application:
     services.perform(case, "start_review", staff["reviewer"].user)
     expert = UserFactory(roles=["expert"])
     services.assign_experts([case], [expert], staff["reviewer"].user)
+    services.declare_interest(case, expert, conflict=False)
     services.perform(case, "send_to_experts", staff["reviewer"].user)
-    services.give_opinion(case, expert, opinion="support", score=90)
+    services.give_opinion(case, expert, opinion="support", scores={c.pk: 9 for c in case.item.rubric.all()})
     services.perform(case, "approve", staff["approver"].user, amount=case.reviewed_amount)
     case.refresh_from_db()
     assert case.state == "public_notice"

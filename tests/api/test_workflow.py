@@ -78,10 +78,13 @@ def test_one_case_through_the_whole_workflow(
 
     # Each expert gives an opinion; after the last one the case moves on by itself.
     first, second = (client_for(e) for e in experts)
-    assert first.post(f"{url}/opinion/", {"opinion": "support", "score": "88"}, format="json").json()["state"] == (
-        "expert_review"
-    )
-    last = second.post(f"{url}/opinion/", {"opinion": "support", "score": 91, "comment": "同意"}, format="json")
+    for expert in (first, second):  # each declares no conflict of interest before the case opens
+        assert expert.post(f"{url}/declaration/", {"conflict": False}, format="json").status_code == 200
+    rubric = applicant_api.get(f"/api/v1/items/{case['item']}/").json()["rubric"]  # the item's scoring rubric
+    scores = {str(c["id"]): c["maximum"] for c in rubric}
+    opinion = {"opinion": "support", "scores": scores}
+    assert first.post(f"{url}/opinion/", opinion, format="json").json()["state"] == "expert_review"
+    last = second.post(f"{url}/opinion/", {**opinion, "comment": "同意"}, format="json")
     assert last.json()["state"] == "pending_decision"
 
     # The approver approves: the case goes into public notice.

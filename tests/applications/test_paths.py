@@ -47,6 +47,8 @@ def review_to_decision(app, staff, *, reviewed=None, comment=""):
     perform(app, "start_review", staff["reviewer"])
     expert_a, expert_b = UserFactory(roles=["expert"]), UserFactory(roles=["expert"])
     services.assign_experts([app], [expert_a, expert_b], staff["reviewer"])
+    for expert in (expert_a, expert_b):
+        services.declare_interest(app, expert, conflict=False)  # before the materials open
     perform(app, "send_to_experts", staff["reviewer"], amount=reviewed, comment=comment)
     services.give_opinion(app, expert_a, opinion="support", score=88)
     assert app.state == "expert_review"  # one opinion still missing

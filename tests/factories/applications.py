@@ -89,6 +89,9 @@ class ExpertAssignmentFactory(factory.django.DjangoModelFactory):
 
     application = factory.SubFactory(ApplicationFactory, in_expert_review=True)
     expert = factory.SubFactory(UserFactory, roles=["expert"])
+    # Declared no conflict of interest, so the expert may open the case and give an opinion; a test of the
+    # declaration itself passes declaration="" (not yet declared).
+    declaration = "none"
 
 
 def applicant_for(app) -> object:

@@ -109,6 +109,7 @@ def test_reviewer_reduces_amount_then_sends_to_experts(client, staff, member, ca
     app.refresh_from_db()
     assert app.state == "expert_review" and app.reviewed_amount == Decimal("80000.00")
     client.force_login(staff["expert"])
+    client.post(reverse("portal:staff_declare", args=[app.pk]), {"declaration": "none"})
     response = client.post(
         reverse("portal:staff_opinion", args=[app.pk]), {"opinion": "support", "score": "88", "comment": ""}
     )

@@ -66,6 +66,10 @@ TABLE: dict[str, tuple[str, dict]] = {
     "companies:registration_licence": only(["manager"], others=404),
     "companies:end_membership": only(["manager", "applicant_a"], method="POST"),
     "companies:detail": only(["applicant_a", *ALL_STAFF], others=404),
+    # the company's document store (单位证照): its members keep it; the office reads the files
+    "companies:documents": only(["applicant_a"], others=404, **dict.fromkeys(ALL_STAFF, 403)),
+    "companies:document_upload": only(["applicant_a"], 400, method="POST", others=404, **dict.fromkeys(ALL_STAFF, 403)),
+    "companies:document_file": only(["applicant_a", *ALL_STAFF], others=404),
     "companies:edit": only(
         ["manager", "applicant_a"],
         others=404,
@@ -109,6 +113,8 @@ TABLE: dict[str, tuple[str, dict]] = {
     "portal:case_evaluate": only(["applicant_a"], method="POST", applicant_b=404),
     "portal:case_save": only(["applicant_a"], 400, method="POST", applicant_b=404),
     "portal:material_upload": only(["applicant_a"], 400, method="POST", applicant_b=404),
+    # a case in expert review: the store's file can no longer be chosen (400 with the reason)
+    "portal:material_from_store": only(["applicant_a"], 400, method="POST", applicant_b=404),
     "portal:case_submit": only(["applicant_a"], 400, method="POST", applicant_b=404),
     "portal:case_withdraw": only(["applicant_a"], method="POST", applicant_b=404),
     # materials: those who may see the case; everyone else the same 404 as for no material
@@ -121,6 +127,8 @@ TABLE: dict[str, tuple[str, dict]] = {
     "portal:staff_case": only(WORKBENCH, expert_other=404),
     "portal:staff_act": only(WORKBENCH, 400, method="POST", expert_other=404),
     "portal:staff_opinion": only(["expert_assigned"], 400, method="POST", expert_other=404),
+    # the conflict-of-interest declaration (the world's expert has declared already: an empty POST is refused)
+    "portal:staff_declare": only(["expert_assigned"], 400, method="POST", expert_other=404),
     "portal:staff_assign": only(["reviewer"], 400, method="POST"),
     "portal:batch": only(WORKBENCH),
     "portal:dashboard": only(["manager", "auditor", "approver"]),
@@ -161,6 +169,9 @@ TABLE: dict[str, tuple[str, dict]] = {
         ["applicant_a", "expert_assigned", *ALL_STAFF], 400, method="POST", others=404, anonymous=401
     ),
     "v1:application-opinion": only(
+        ["applicant_a", "expert_assigned", *ALL_STAFF], 400, method="POST", others=404, anonymous=401
+    ),
+    "v1:application-declaration": only(
         ["applicant_a", "expert_assigned", *ALL_STAFF], 400, method="POST", others=404, anonymous=401
     ),
     # reject is not open in expert review: 403 with the reason for everyone who may see the case
@@ -229,6 +240,10 @@ def kwargs_for(name: str, pattern: URLPattern, world) -> dict:
         "portal:apply": {"code": o["item"].code},
         "portal:evaluate": {"code": o["item"].code},
         "portal:material_upload": {"pk": case.pk, "key": "licence"},
+        "portal:material_from_store": {"pk": case.pk, "key": "licence"},
+        "companies:documents": {"code": o["company_a"].credit_code},
+        "companies:document_upload": {"code": o["company_a"].credit_code, "kind": "business_licence"},
+        "companies:document_file": {"pk": o["company_document"].pk},
         "portal:case_withdraw": {"pk": o["draft"].pk},
         "portal:material": {"pk": o["material"].pk},
         "portal:material_preview": {"pk": o["material"].pk},

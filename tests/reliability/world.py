@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from applications.models import Material, NoticeBatch
-from companies.models import CompanyRegistration, Membership
+from companies.models import CompanyDocument, CompanyRegistration, Membership
 from tests.factories.applications import ApplicationFactory, CaseItemFactory, ExpertAssignmentFactory
 from tests.factories.companies import CompanyFactory, MembershipFactory, UserFactory
 from tests.factories.documents import DocumentFactory
@@ -70,6 +70,25 @@ def build_world() -> World:
     material.sha256 = "0" * 64
     material.save()
     document = DocumentFactory(application=case)
+    # A reusable material on an item, so the company document store (单位证照) has a kind; and one document.
+    CaseItemFactory(
+        policy=item.policy,
+        materials=[
+            {
+                "key": "business_licence",
+                "label": "营业执照",
+                "required": True,
+                "reusable": True,
+                "document_kind": "business_licence",
+            }
+        ],
+    )
+    company_document = CompanyDocument(
+        company=company_a, kind="business_licence", original_name="营业执照.pdf", file_kind="pdf", size=len(PDF)
+    )
+    company_document.file.save("company-documents/2026/11/access-matrix.pdf", ContentFile(PDF), save=False)
+    company_document.sha256 = "0" * 64
+    company_document.save()
     pending = Membership.objects.create(
         user=UserFactory(roles=["applicant"]), company=company_a, status=Membership.Status.REQUESTED
     )
@@ -123,5 +142,6 @@ def build_world() -> World:
         lead=lead,
         import_job=import_job,
         notification=notification,
+        company_document=company_document,
     )
     return w

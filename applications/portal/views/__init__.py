@@ -15,12 +15,24 @@ from .applicant import (
     case_submit,
     case_withdraw,
     evaluate,
+    material_from_store,
     material_upload,
     my_cases,
 )
 from .common import CASES_PAGE_SIZE, QUEUE_PAGE_SIZE
 from .materials import material, material_preview
-from .office import batch, bulk, dashboard, export, staff_act, staff_assign, staff_case, staff_opinion, workbench
+from .office import (
+    batch,
+    bulk,
+    dashboard,
+    export,
+    staff_act,
+    staff_assign,
+    staff_case,
+    staff_declare,
+    staff_opinion,
+    workbench,
+)
 from .public import notices, objection
 
 __all__ = [
@@ -38,6 +50,7 @@ __all__ = [
     "evaluate",
     "export",
     "material",
+    "material_from_store",
     "material_preview",
     "material_upload",
     "my_cases",
@@ -46,6 +59,7 @@ __all__ = [
     "staff_act",
     "staff_assign",
     "staff_case",
+    "staff_declare",
     "staff_opinion",
     "workbench",
 ]

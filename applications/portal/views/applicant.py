@@ -261,15 +261,17 @@ def _case_page(request: HttpRequest, app: Application, *, status: int = 200, **o
     labels = {m["key"]: m.get("label") or m["key"] for m in app.item.materials or []}
     labels.update({f["key"]: f.get("label") or f["key"] for f in app.item.form_fields or []})
     deadline = deadline_info(app)
+    materials = material_rows(app, correction_keys=material_keys if correction else None, answered_keys=answered_keys)
+    if editable:
+        _offer_company_documents(app, materials)
     context = {
         "app": app,
         "deadline": deadline,
         "form": form,
         "editable": editable,
         "facts": fact_rows(app),
-        "materials": material_rows(
-            app, correction_keys=material_keys if correction else None, answered_keys=answered_keys
-        ),
+        "materials": materials,
+        "company_documents_url": reverse("companies:documents", args=[app.company.credit_code]),
         "material_errors": overrides.pop("material_errors", {}),
         "correction": correction,
         "correction_items": [(i, labels.get(i.key, i.key)) for i in correction_items],
@@ -293,6 +295,25 @@ def _case_page(request: HttpRequest, app: Application, *, status: int = 200, **o
     }
     context.update(overrides)
     return render(request, "portal/case_applicant.html", context, status=status)
+
+
+def _offer_company_documents(app: Application, rows: list[dict[str, Any]]) -> None:
+    """For each reusable material, the company's current document of its kind (单位证照库) and whether it may be
+    chosen now (in force today); the page offers "使用单位证照库中的文件" for a valid one, says why not otherwise."""
+    from companies.documents import current_documents, reusable_kind
+
+    documents = current_documents(app.company)
+    specs = {m["key"]: m for m in app.item.materials or []}
+    on = today()
+    for row in rows:
+        kind = reusable_kind(specs.get(row["key"], {}))
+        document = documents.get(kind) if kind else None
+        row["reusable"] = bool(kind)
+        row["store_document"] = document
+        row["store_valid"] = document is not None and document.is_valid_on(on)
+        row["store_in_use"] = (
+            document is not None and row["current"] is not None and row["current"].company_document_id == document.pk
+        )
 
 
 def _next_step(app: Application, deadline: dict[str, Any] | None) -> str:
@@ -356,6 +377,19 @@ def material_upload(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         status = 503 if exc.code == "scanner_unavailable" else 400  # the scanner is down: try again later
         return _case_page(request, app, material_errors={key: exc.reason}, status=status)
     messages.success(request, _("材料已上传。"))
+    return redirect(reverse("portal:case", args=[app.pk]) + f"#material-{key}")
+
+
+@role_required("applicant")
+@require_POST
+def material_from_store(request: HttpRequest, pk: int, key: str) -> HttpResponse:
+    """ "使用单位证照库中的文件": the company's current document for a reusable material, instead of an upload."""
+    app = _case_for_applicant(request, pk)
+    try:
+        services.use_company_document(app, request.user, key=key)
+    except TransitionRefused as exc:
+        return _case_page(request, app, material_errors={key: exc.reason}, status=400)
+    messages.success(request, _("已使用单位证照库中的文件。"))
     return redirect(reverse("portal:case", args=[app.pk]) + f"#material-{key}")
 
 

@@ -18,8 +18,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from applications import services, workflow
 from applications.models import Application, NoticeBatch
-from applications.selectors import next_year_schedule_missing, revision_changes
+from applications.selectors import expert_comparison, next_year_schedule_missing, revision_changes
 from applications.services import TransitionRefused
+from applications.visibility import declaration_pending, sees_every_case
 from applications.workdays import WorkingCalendar, today
 from companies.investment.selectors import promised_support
 from invest.api.core import row_id
@@ -29,6 +30,7 @@ from invest.roles import ALL_CASES_ROLES, DASHBOARD_ROLES, OFFICE_ROLES, has_rol
 from .. import selectors
 from ..forms import (
     AssignExpertsForm,
+    DeclarationForm,
     OpinionForm,
     QueueFilterForm,
     TransitionForm,
@@ -142,8 +144,27 @@ def _actions(app: Application, user, bound: dict[str, TransitionForm] | None = N
     return out, refused
 
 
+def _declaration_page(request: HttpRequest, app: Application, *, status: int = 200, **extra: Any) -> HttpResponse:
+    """What an assigned expert sees before declaring no conflict of interest: the case's summary (company, item,
+    title) and the declaration; the facts, materials and documents open after "无利益冲突"."""
+    return render(
+        request,
+        "portal/case_expert_declare.html",
+        {
+            "app": app,
+            "application": app,
+            "deadline": deadline_info(app),
+            "declaration_form": extra.pop("declaration_form", None) or DeclarationForm(),
+            "refusal": extra.pop("refusal", ""),
+        },
+        status=status,
+    )
+
+
 def _staff_page(request: HttpRequest, app: Application, *, status: int = 200, **extra: Any) -> HttpResponse:
     user = request.user
+    if declaration_pending(user, app):
+        return _declaration_page(request, app, status=status)
     actions, refused = _actions(app, user, extra.pop("bound", None))
     revisions = list(app.revisions.order_by("number"))
     diff = None
@@ -187,7 +208,9 @@ def _staff_page(request: HttpRequest, app: Application, *, status: int = 200, **
         "refused": refused,
         "assignments": list(app.expert_assignments.select_related("expert")),
         "my_assignment": assignment,
-        "opinion_form": extra.pop("opinion_form", None) or OpinionForm(),
+        "opinion_form": extra.pop("opinion_form", None) or OpinionForm(criteria=app.item.rubric.all()),
+        # Side by side for the office (reviewer, approver …); an expert sees their own opinion only.
+        "comparison": expert_comparison(app) if sees_every_case(user) else None,
         "can_assign": has_role(user, "reviewer") and app.state in ("preliminary_review", "expert_review"),
         "assign_form": extra.pop("assign_form", None) or AssignExpertsForm(),
         "corrections": list(app.correction_requests.prefetch_related("items")),
@@ -288,7 +311,7 @@ def _confirm_rows(form: TransitionForm) -> list[tuple[str, Any]]:
 @require_POST
 def staff_opinion(request: HttpRequest, pk: int) -> HttpResponse:
     app = _case_for_staff(request, pk)
-    form = OpinionForm(request.POST)
+    form = OpinionForm(request.POST, criteria=app.item.rubric.all())
     if not form.is_valid():
         return _staff_page(request, app, opinion_form=form, status=400)
     try:
@@ -296,13 +319,40 @@ def staff_opinion(request: HttpRequest, pk: int) -> HttpResponse:
             app,
             request.user,
             opinion=form.cleaned_data["opinion"],
-            score=form.cleaned_data["score"],
+            score=form.cleaned_data.get("score"),
+            scores=form.scores() if form.criteria else None,
             comment=form.cleaned_data.get("comment") or "",
             suggested_amount=form.cleaned_data.get("suggested_amount"),
         )
     except TransitionRefused as exc:
         return _staff_page(request, app, opinion_form=form, refusal=exc.reason, refusal_for="opinion", status=409)
     messages.success(request, _("评审意见已提交。"))
+    return redirect("portal:staff_case", pk=app.pk)
+
+
+@role_required("expert")
+@require_POST
+def staff_declare(request: HttpRequest, pk: int) -> HttpResponse:
+    """The expert's conflict-of-interest declaration. No conflict opens the case; a conflict recuses the expert
+    (the case leaves their workbench) and tells the reviewers to assign another."""
+    app = _case_for_staff(request, pk)
+    form = DeclarationForm(request.POST)
+    if not form.is_valid():
+        return _declaration_page(request, app, declaration_form=form, status=400)
+    conflict = form.cleaned_data["declaration"] == "conflict"
+    try:
+        services.declare_interest(
+            app, request.user, conflict=conflict, reason=form.cleaned_data.get("conflict_reason") or ""
+        )
+    except TransitionRefused as exc:
+        return _declaration_page(request, app, declaration_form=form, refusal=exc.reason, status=409)
+    if conflict:
+        messages.success(
+            request,
+            _("已声明利益冲突，您已回避案件 %(case)s，初审员将另行指派专家。") % {"case": app.case_number},
+        )
+        return redirect("portal:workbench")
+    messages.success(request, _("已声明无利益冲突，现在可以查看申报材料并提交评审意见。"))
     return redirect("portal:staff_case", pk=app.pk)
 
 
