@@ -403,30 +403,22 @@ def _insert_postgresql(cursor, round_id: int, now: Any, rows: list, snapshots: l
 
 def notify_new_invitations(round_: Round, stamp: dt.datetime) -> int:
     """Tell the confirmed members of each company invited by this run (the invitations stamped ``stamp``: an
-    invitation a concurrent run or an earlier one made has another stamp, so none is announced twice). One query
-    joins the new invitations to their companies' members, only those (a registry of 100,000 companies has few
-    members); the entries go in by bulk insert (invest.notify.notify_many), in the transaction of the insert."""
+    invitation a concurrent run or an earlier one made has another stamp, so none is announced twice). It starts
+    from the confirmed members (a registry of 100,000 companies has few) and reads only their companies' new
+    invitations; the entries go in by bulk insert (invest.notify.notify_many), in the transaction of the insert."""
     from companies.models import Membership
     from invest.money import yuan
     from invest.notify import Notice, notify_many
 
-    rows = (
-        Invitation.objects.filter(
-            round=round_,
-            created_at=stamp,
-            company__memberships__status=Membership.Status.CONFIRMED,
-            company__memberships__user__is_active=True,
-        )
-        .order_by("pk", "company__memberships__user_id")
-        .values_list(
-            "company__memberships__user_id",
-            "company__memberships__user__email",
-            "company__name",
-            "item__code",
-            "item__name",
-            "estimated_amount",
-        )
-    )
+    members: defaultdict[int, list[tuple[int, str]]] = defaultdict(list)
+    for company_id, user_id, email in (
+        Membership.objects.filter(status=Membership.Status.CONFIRMED, user__is_active=True)
+        .order_by("company_id", "user_id")
+        .values_list("company_id", "user_id", "user__email")
+    ):
+        members[company_id].append((user_id, email))
+    if not members:
+        return 0
     url = reverse("policies:invitations")
     subject = _("政策推送：%(item)s")
     amount_text = _("预计可获扶持 %(amount)s 元。")
@@ -434,6 +426,16 @@ def notify_new_invitations(round_: Round, stamp: dt.datetime) -> int:
         "根据企业登记信息，%(company)s 符合“%(code)s %(item)s”（%(round)s）的申报条件。%(amount)s"
         "请登录后在“我的政策推送”中查看，并按页面提示确认申报。"
     )
+
+    def new_invitations():
+        companies = sorted(members)
+        for at in range(0, len(companies), 500):
+            yield from (
+                Invitation.objects.filter(round=round_, created_at=stamp, company_id__in=companies[at : at + 500])
+                .order_by("pk")
+                .values_list("company_id", "company__name", "item__code", "item__name", "estimated_amount")
+            )
+
     notices = (
         Notice(
             recipient_id=user_id,
@@ -449,7 +451,8 @@ def notify_new_invitations(round_: Round, stamp: dt.datetime) -> int:
             url=url,
             has_email=bool(email),
         )
-        for user_id, email, company, code, item_name, amount in rows.iterator(chunk_size=5000)
+        for company_id, company, code, item_name, amount in new_invitations()
+        for user_id, email in members[company_id]
     )
     return notify_many(notices, event="invitation.new")
 
