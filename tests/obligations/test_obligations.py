@@ -329,3 +329,31 @@ def test_a_stay_commitment_kept_for_its_whole_period_is_completed(world, clock):
     assert json.loads(out.getvalue()) == {"breached": 0, "overdue": 0, "completed": 1}
     stay.refresh_from_db()
     assert stay.status == Obligation.Status.COMPLETED
+
+
+def test_managers_edit_the_rules_in_the_admin_and_the_office_case_page_shows_obligations(world, client):
+    from tests.factories.companies import UserFactory
+
+    app, _owner = world.approved("JJ-FILM-02")
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    rules = client.get(reverse("admin:obligations_obligationrule_changelist")).content.decode()
+    assert "拨付后3年内注册和税务登记保持在江津区" in rules and "绩效自评报告" in rules
+    assert client.get(reverse("admin:obligations_obligationrule_add")).status_code == 200
+    client.force_login(world.staff["reviewer"])
+    page = client.get(reverse("portal:staff_case", args=[app.pk])).content.decode()
+    assert reverse("obligations:detail", args=[app.obligations.get().pk]) in page
+
+
+def test_one_company_edited_out_of_jiangjin_is_a_breach_at_once(world):
+    """A single record changed (the admin's change form saves the model) is checked at once, not only at import."""
+    app, _owner = world.approved("JJ-FILM-02")
+    company = app.company
+    company.contact_person = "新联系人"
+    company.save()
+    assert not ClawbackProposal.objects.exists()
+    company.registration_district = "九龙坡区"
+    company.save()
+    stay = app.obligations.get()
+    assert stay.status == Obligation.Status.BREACHED and "九龙坡区" in stay.breach_reason
+    assert ClawbackProposal.objects.get().obligation == stay

@@ -8,7 +8,13 @@ register = template.Library()
 @register.inclusion_tag("obligations/includes/case_obligations.html")
 def case_obligations_panel(application, office: bool = False):
     """The case's obligations, for the applicant's and the office's case page."""
-    return {"application": application, "obligations": case_obligations(application), "office": office}
+    proposals = list(application.clawback_proposals.select_related("obligation")) if office else []
+    return {
+        "application": application,
+        "obligations": case_obligations(application),
+        "office": office,
+        "proposals": proposals,
+    }
 
 
 @register.filter
