@@ -65,6 +65,7 @@ def _detail_page(request: HttpRequest, obligation: Obligation, *, status: int = 
         "proposals": list(obligation.proposals.all()) if not member or has_role(user, *ALL_CASES_ROLES) else [],
         "case_url": reverse("portal:case" if member else "portal:staff_case", args=[obligation.application_id]),
         "refusal": extra.pop("refusal", ""),
+        "upload_error": extra.pop("upload_error", ""),
     }
     context.update(extra)
     return render(request, "obligations/detail.html", context, status=status)
@@ -90,6 +91,8 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except TransitionRefused as exc:
         code = 503 if exc.code == "scanner_unavailable" else 403 if exc.code == "forbidden" else 400
+        if exc.code in ("invalid_file", "scanner_unavailable"):  # about the file: said next to the file field
+            return _detail_page(request, obligation, report_form=form, upload_error=exc.reason, status=code)
         return _detail_page(request, obligation, report_form=form, refusal=exc.reason, status=code)
     messages.success(request, _("材料已提交，等待审核。审核结果会通过通知告诉您。"))
     return redirect("obligations:detail", pk=obligation.pk)
