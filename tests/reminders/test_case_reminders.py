@@ -103,11 +103,13 @@ def cases(staff, pdf, clock):
         deadline=date(2026, 10, 12),
     )
     expert = UserFactory(roles=["expert"], first_name="李专家")
+    recused = UserFactory(roles=["expert"], first_name="王专家")
     perform(reviewed, "accept", staff["clerk"])
     perform(reviewed, "start_review", staff["reviewer"])
-    services.assign_experts([reviewed], [expert], staff["reviewer"])
+    services.assign_experts([reviewed], [expert, recused], staff["reviewer"])
     clock.set(date(2026, 9, 29))
     perform(reviewed, "send_to_experts", staff["reviewer"])
+    services.declare_interest(reviewed, recused, conflict=True, reason="曾任申报单位顾问")  # not chased
     return {
         "waiting": waiting,
         "correcting": correcting,
@@ -115,6 +117,7 @@ def cases(staff, pdf, clock):
         "members": {owner, colleague},
         "pending": pending,
         "expert": expert,
+        "recused": recused,
     }
 
 
@@ -154,6 +157,8 @@ def test_each_reminder_once_on_its_working_day(cases, staff, clock):
 
     # Nobody else heard: not the member still waiting for confirmation, not the other roles.
     assert not Notification.objects.filter(event__in=REMINDERS, recipient=cases["pending"]).exists()
+    assert not Notification.objects.filter(event__in=REMINDERS, recipient=cases["recused"]).exists()
+    assert "王专家" not in to_reviewer.body
     assert not Notification.objects.filter(event__in=REMINDERS, recipient=staff["approver"]).exists()
     assert ReminderLog.objects.count() == 5
     assert ReminderLog.objects.get(key__startswith=f"acceptance:{cases['waiting'].pk}:").recipient_count == 2
