@@ -76,6 +76,28 @@ def _change_form(item, criteria_rows):
         "criteria-MIN_NUM_FORMS": 0,
         "criteria-MAX_NUM_FORMS": 1000,
     }
+    # The scoring rubric inline (评分标准), kept as it is.
+    rubric = list(item.rubric.all())
+    data.update(
+        {
+            "rubric-TOTAL_FORMS": len(rubric),
+            "rubric-INITIAL_FORMS": len(rubric),
+            "rubric-MIN_NUM_FORMS": 0,
+            "rubric-MAX_NUM_FORMS": 1000,
+        }
+    )
+    for index, row in enumerate(rubric):
+        prefix = f"rubric-{index}-"
+        data.update(
+            {
+                prefix + "id": row.pk,
+                prefix + "item": item.pk,
+                prefix + "order": row.order,
+                prefix + "label": row.label,
+                prefix + "weight": row.weight,
+                prefix + "maximum": row.maximum,
+            }
+        )
     if item.once_per_company:
         data["once_per_company"] = "on"
     for index, (criterion, expression) in enumerate(criteria_rows):

@@ -166,7 +166,7 @@ def test_the_applicant_never_sees_experts_names(client, member, case_of, staff):
     assigned = staff_page[
         staff_page.index("已指派的专家") : staff_page.index(reverse("portal:staff_assign", args=[app.pk]))
     ]
-    assert "王专家" in assigned and "待提交" in assigned
+    assert "王专家" in assigned and "待声明利益冲突" in assigned  # assigned, not yet declared (no conflict or one)
 
 
 # --- confirmation before irreversible actions ---------------------------------------------------------------
