@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
 from . import services, uscc
-from .models import Company, CompanyImport, FormerName, Membership
+from .models import Company, CompanyDocument, CompanyImport, FormerName, Membership
 from .resources import CompanyCSV, CompanyResource, CompanyXLSX
 
 
@@ -88,6 +88,25 @@ class MembershipAdmin(admin.ModelAdmin):
             services.decide_membership(membership, request.user, confirm=False)
             done += 1
         self.message_user(request, _("已拒绝%(n)d个申请。") % {"n": done}, messages.SUCCESS)
+
+
+@admin.register(CompanyDocument)
+class CompanyDocumentAdmin(admin.ModelAdmin):
+    """The company document store (单位证照), read-only: members keep it on their company's 单位证照 page, and a
+    stored document is never edited, because cases that chose it keep serving its file."""
+
+    list_display = ("company", "kind", "original_name", "valid_until", "uploaded_at", "superseded_at")
+    list_filter = ("kind",)
+    search_fields = ("company__name", "company__credit_code", "original_name", "sha256")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(CompanyImport)
