@@ -219,8 +219,13 @@ def test_applicant_to_approval_decision(page, live_server, people, screenshot, a
     expert = new_page(page, live_server, "zhuanjia")
     expert.goto("/workbench/")
     expert.get_by_role("link", name=case.case_number).click()
+    # The conflict-of-interest declaration comes first; the materials and the opinion form open after it.
+    expert.get_by_label("无利益冲突").check()
+    expert.get_by_role("button", name="提交声明").click()
+    expert.wait_for_load_state("networkidle")
     expert.get_by_label("同意", exact=True).check()
-    expert.get_by_label("评分（0–100）").fill("92")
+    for score in expert.locator("input[name^='score_']").all():  # the item's scoring rubric, one per criterion
+        score.fill("9")
     expert.get_by_role("button", name="提交评审意见").click()
     expert.wait_for_load_state("networkidle")
     assert stage_of(expert) == "待审定"
