@@ -456,8 +456,13 @@ def office_walks_the_case(j: Journey, pk: int) -> None:
         expert.goto("/workbench/")
         j.step(expert, f"03-{username}-queue")
         expert.get_by_role("link", name=case.case_number).first.click()
+        # The conflict-of-interest declaration first; the materials and the opinion form open after it.
+        expert.get_by_label("无利益冲突").check()
+        expert.get_by_role("button", name="提交声明").click()
+        expert.wait_for_load_state("networkidle")
         expert.get_by_label("同意", exact=True).check()
-        expert.get_by_label("评分（0–100）").fill(score)
+        for box in expert.locator("input[name^='score_']").all():  # the seeded rubric: 4 criteria, 0–10 each
+            box.fill(str(int(score) // 10))
         expert.get_by_role("button", name="提交评审意见").click()
         expert.wait_for_load_state("networkidle")
         j.step(expert, f"03-{username}-opinion")
