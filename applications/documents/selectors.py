@@ -32,14 +32,15 @@ def can_download(user, document: Document) -> tuple[bool, str]:
     """(allowed, why not): a case's document, whoever sees the case (applications.visibility: the office, the
     experts assigned, the company's confirmed members); a public-notice batch's, the office and the confirmed
     members of a company with a case in the batch (not the experts)."""
-    from applications.visibility import APPLICANT, cases_visible_to, may_see_case, sees_every_case
+    from applications.visibility import APPLICANT, cases_visible_to, may_open_details, sees_every_case
 
     if not getattr(user, "is_authenticated", False):
         return False, str(_("请先登录。"))
     if sees_every_case(user):
         allowed = True
     elif document.application_id is not None:
-        allowed = may_see_case(user, document.application)
+        # An expert opens the case's documents after declaring no conflict of interest, like its materials.
+        allowed = may_open_details(user, document.application)
     elif document.batch_id is not None:
         batch_cases = cases_visible_to(user, frozenset({APPLICANT})).filter(notice_batch_id=document.batch_id)
         allowed = batch_cases.exists()

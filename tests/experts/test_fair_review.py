@@ -78,6 +78,10 @@ def test_the_declaration_comes_before_the_materials(case, people):
     assert "invoices.pdf" not in text and "800,000" not in text  # no materials, no facts
     assert client.get(reverse("portal:material", args=[material.pk])).status_code == 403
     assert client.get(reverse("portal:material_preview", args=[material.pk])).status_code == 403
+    from applications.documents.models import Document
+
+    notice = Document.objects.get(application=case, kind="acceptance_notice")  # issued when the clerk accepted
+    assert client.get(reverse("documents:download", args=[notice.pk])).status_code in (403, 404)
     refused = client.post(reverse("portal:staff_opinion", args=[case.pk]), opinion_post(case, [8, 8, 8, 8]))
     assert refused.status_code == 409
     assert not ExpertAssignment.objects.get(application=case, expert=expert).answered_at
@@ -93,6 +97,7 @@ def test_the_declaration_comes_before_the_materials(case, people):
     download = client.get(reverse("portal:material", args=[material.pk]))
     assert download.status_code == 200 and b"invoices" in b"".join(download.streaming_content)
     assert api.get(f"/api/v1/applications/{case.pk}/").json()["facts"]["local_spend"] == "800000"
+    assert client.get(reverse("documents:download", args=[notice.pk])).status_code not in (403, 404)
     assert AuditEntry.objects.filter(action=EventType.CASE_EXPERT_DECLARATION, actor=expert).count() == 1
     # Given once: it cannot be changed into a conflict afterwards.
     with pytest.raises(TransitionRefused) as again:
