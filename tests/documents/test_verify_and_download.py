@@ -104,8 +104,12 @@ def test_an_assigned_expert_downloads(client, roles, decision):
     from applications.models import ExpertAssignment
 
     expert = UserFactory(roles=["expert"])
-    ExpertAssignment.objects.create(application=decision.application, expert=expert)
+    assignment = ExpertAssignment.objects.create(application=decision.application, expert=expert)
     client.force_login(expert)
+    # Not before the conflict-of-interest declaration (tests/experts), then like the case's materials.
+    assert client.get(reverse("documents:download", args=[decision.pk])).status_code == 404  # refused, unnamed
+    assignment.declaration = ExpertAssignment.Declaration.NONE
+    assignment.save()
     assert client.get(reverse("documents:download", args=[decision.pk])).status_code == 200
 
 
