@@ -92,6 +92,9 @@ def test_one_step_confirmation_submits_the_case_with_the_registry_facts_and_the_
     assert confirm_url in page  # 确认申报 for JJ-FILM-02 …
     assert reverse("policies:confirm_invitation", args=[interest.pk]) not in page  # … and 发起申报 for JJ-FILM-09
     assert "确认申报" in page and "发起申报" in page
+    my_cases = client.get(reverse("portal:my_cases")).content.decode()  # the applicant's home offers it too
+    assert confirm_url in my_cases
+    assert reverse("policies:confirm_invitation", args=[interest.pk]) not in my_cases
 
     shown = client.get(confirm_url).content.decode()
     assert "江津区" in shown and "2,000,000.00" in shown and "business_licence.pdf" in shown

@@ -21,6 +21,7 @@ from applications.workdays import WorkingCalendar, today
 from companies.models import Company
 from companies.selectors import member_company_ids
 from invest.api.core import row_id
+from policies import instant
 from policies.models import Invitation, Round, SupportItem
 from policies.selectors import open_rounds
 from policies.services import company_facts, evaluate_item, mark_invitation_started
@@ -63,11 +64,12 @@ def my_cases(request: HttpRequest) -> HttpResponse:
         request, selectors.cases_of_applicant(request.user).order_by("-created_at", "-id"), CASES_PAGE_SIZE
     )
     on, calendar = today(), WorkingCalendar()
-    invitations = (
+    invitations = list(
         Invitation.objects.filter(company_id__in=company_ids, status=Invitation.Status.NEW)
         .select_related("item", "round", "company")
         .order_by("-created_at")
     )
+    one_step = {inv.pk for inv in invitations if instant.offer(inv).possible}  # 免申即享 确认申报
     items = SupportItem.objects.filter(policy__rounds__in=open_rounds()).distinct()
     return render(
         request,
@@ -77,6 +79,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
             "page": page,
             "page_query": page_query,
             "invitations": invitations,
+            "one_step": one_step,
             "items": items,
             "companies": Company.objects.filter(pk__in=company_ids),
             **public_links(),
