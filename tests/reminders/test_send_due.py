@@ -123,3 +123,12 @@ def test_two_runs_at_once_send_a_reminder_once(people, only, monkeypatch):
     assert sorted(sent) == [0, 1]
     assert ReminderLog.objects.count() == 1
     assert Notification.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_every_registered_source_runs_on_a_quiet_day(capsys):
+    """The sources the apps register (cases, obligations) all run, and with nothing due send nothing."""
+    modules = {s.__module__ for s in reminders.SOURCES}
+    assert {"applications.reminders", "applications.obligations.reminders"} <= modules
+    call_command("send_reminders", "--date", "2027-03-15")
+    assert capsys.readouterr().out.strip() == "0 reminder(s) sent"
