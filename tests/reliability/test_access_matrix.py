@@ -99,6 +99,10 @@ TABLE: dict[str, tuple[str, dict]] = {
     "investment:export": only(["manager"]),
     "investment:lead": only(["manager"]),
     "investment:advance": only(["manager"], method="POST"),
+    # an empty form: the manager is let in and told what is missing (400), everyone else refused
+    "investment:follow_up": only(["manager"], 400, method="POST"),
+    "investment:plan_milestone": only(["manager"], 400, method="POST"),
+    "investment:reach_milestone": only(["manager"], 404, method="POST"),
     "investment:company": only(["manager"]),
     # policies
     "policies:calculator": everyone(),
@@ -234,6 +238,10 @@ def kwargs_for(name: str, pattern: URLPattern, world) -> dict:
         "companies:edit": {"code": o["company_a"].credit_code},
         "investment:lead": {"pk": o["lead"].pk},
         "investment:advance": {"pk": o["lead"].pk},
+        "investment:follow_up": {"pk": o["lead"].pk},
+        "investment:plan_milestone": {"pk": o["lead"].pk},
+        # no milestone in the world: the manager gets past the check to a 404
+        "investment:reach_milestone": {"pk": o["lead"].pk, "milestone_pk": 999999},
         "investment:company": {"pk": o["company_a"].pk},
         "policies:item": {"code": o["item"].code},
         "policies:start_invitation": {"pk": o["invitation"].pk},
