@@ -19,7 +19,7 @@ from tests.browser_fixtures import (  # noqa: F401  (fixtures, found by pytest t
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_company_uploads_its_report_and_the_reviewer_accepts_it(world, page, live_server, axe_check, screenshot):
+def test_the_company_uploads_its_report_and_the_reviewer_accepts_it(world, page, live_server, axe_check, screenshot):  # noqa: F811 (fixtures imported above)
     app, owner = world.approved(
         "JJ-FILM-01", {"has_filing": True, "shooting_days_in_jiangjin": "20", "local_spend": "800000"}
     )
@@ -62,7 +62,7 @@ def test_the_company_uploads_its_report_and_the_reviewer_accepts_it(world, page,
     assert proof.status == Obligation.Status.ACCEPTED
 
 
-def test_the_approver_reads_the_proposal_pages(world, page, live_server, axe_check):
+def test_the_approver_reads_the_proposal_pages(world, page, live_server, axe_check):  # noqa: F811
     app, _owner = world.approved("JJ-FILM-02")
     company = app.company
     company.registration_district = "渝中区"
