@@ -16,12 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from companies.models import Membership
+from companies.selectors import members_by_company
 from invest.reminders import Reminder, source
+from invest.roles import users_with_roles
 
 from . import workflow
 from .models import Application, ExpertAssignment
@@ -39,20 +39,6 @@ def _due_window(calendar: WorkingCalendar, today: date, days: int) -> tuple[date
     return calendar.add_working_days(today, days), calendar.add_working_days(today, days + 1)
 
 
-def _members_by_company(company_ids: set[int]) -> dict[int, list]:
-    """The active confirmed members of each company (one query): the applicant side of a case."""
-    members: dict[int, list] = {}
-    for m in Membership.objects.filter(
-        company_id__in=company_ids, status=Membership.Status.CONFIRMED, user__is_active=True
-    ).select_related("user"):
-        members.setdefault(m.company_id, []).append(m.user)
-    return members
-
-
-def _users_with_role(role: str) -> list:
-    return list(get_user_model().objects.filter(groups__name=role, is_active=True).distinct().order_by("pk"))
-
-
 def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
@@ -67,7 +53,7 @@ def correction_due(today: date) -> Iterator[Reminder]:
                 state="correction_requested", due_kind="correction", due_date__gte=first, due_date__lt=after
             ).select_related("company")
         )
-        members = _members_by_company({c.company_id for c in cases})
+        members = members_by_company({c.company_id for c in cases})
         for case in cases:
             yield Reminder(
                 key=f"correction:{case.pk}:{case.due_date.isoformat()}:{days}",
@@ -93,7 +79,7 @@ def acceptance_due_tomorrow(today: date) -> Iterator[Reminder]:
     )
     if not cases:
         return
-    clerks = tuple(_users_with_role("clerk"))
+    clerks = tuple(users_with_roles("clerk"))
     for case in cases:
         yield Reminder(
             key=f"acceptance:{case.pk}:{case.due_date.isoformat()}",
@@ -191,7 +177,7 @@ def expert_opinion_outstanding(today: date) -> Iterator[Reminder]:
             to_reviewers: tuple = (assignment.assigned_by,)
         else:
             if reviewers is None:
-                reviewers = tuple(_users_with_role("reviewer"))
+                reviewers = tuple(users_with_roles("reviewer"))
             to_reviewers = reviewers
         yield Reminder(
             key=f"expert_opinion:{assignment.pk}:{since_day.isoformat()}:reviewer",

@@ -19,6 +19,26 @@ def member_company_ids(user) -> set[int]:
     )
 
 
+def members_by_company(company_ids) -> dict[int, list]:
+    """The active confirmed members (users) of each company, in one query: who hears about a company's cases,
+    obligations and reminders (the members of member_company_ids, seen from the company's side)."""
+    members: dict[int, list] = {}
+    for m in (
+        Membership.objects.filter(
+            company_id__in=list(company_ids), status=Membership.Status.CONFIRMED, user__is_active=True
+        )
+        .select_related("user")
+        .order_by("company_id", "user_id")
+    ):
+        members.setdefault(m.company_id, []).append(m.user)
+    return members
+
+
+def member_users(company_id: int) -> list:
+    """The active confirmed members of one company."""
+    return members_by_company([company_id]).get(company_id, [])
+
+
 def companies_visible_to(user) -> QuerySet[Company]:
     """ALL_CASES_ROLES (and superusers) see every company; anyone else only the companies they are a confirmed
     member of."""

@@ -28,6 +28,14 @@ def forget_roles(user) -> None:
         del user._group_names_cache
 
 
+def users_with_roles(*keys: str) -> list:
+    """The active users holding any of these roles, each once, in a stable order: who is told about a queue, a
+    report to review or a proposal to decide."""
+    from django.contrib.auth import get_user_model
+
+    return list(get_user_model().objects.filter(groups__name__in=keys, is_active=True).distinct().order_by("pk"))
+
+
 def has_role(user, *keys: str) -> bool:
     return bool(user_roles(user) & set(keys))
 

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -22,11 +21,11 @@ from django.utils.translation import gettext_lazy as _
 
 from applications import workdays, workflow
 from applications.services.common import TransitionRefused, _actor_user, _clean_text
-from companies.models import JIANGJIN, Membership
-from companies.selectors import member_company_ids
+from companies.models import JIANGJIN
+from companies.selectors import member_company_ids, member_users
 from invest.audit import EventType, audit
 from invest.notify import notify
-from invest.roles import CLAWBACK_PROPOSAL_ROLES, OBLIGATION_REVIEW_ROLES, has_role
+from invest.roles import CLAWBACK_PROPOSAL_ROLES, OBLIGATION_REVIEW_ROLES, has_role, users_with_roles
 
 from .models import Basis, ClawbackProposal, Kind, Obligation, ObligationReport, ObligationRule
 
@@ -45,22 +44,12 @@ def add_months(day: date, months: int) -> date:
 
 
 def company_members(app) -> list:
-    User = get_user_model()
-    return list(
-        User.objects.filter(
-            memberships__company_id=app.company_id, memberships__status=Membership.Status.CONFIRMED, is_active=True
-        ).distinct()
-    )
-
-
-def users_with_roles(roles: Iterable[str]) -> list:
-    User = get_user_model()
-    return list(User.objects.filter(groups__name__in=list(roles), is_active=True).distinct())
+    return member_users(app.company_id)
 
 
 def officers() -> list:
     """Who hears of reports to review and of breaches: the report reviewers."""
-    return users_with_roles(OBLIGATION_REVIEW_ROLES)
+    return users_with_roles(*OBLIGATION_REVIEW_ROLES)
 
 
 def may_review(user) -> tuple[bool, str]:
@@ -294,7 +283,7 @@ def _propose(obligation: Obligation, cause: str, reason: str) -> ClawbackProposa
     audit(None, EventType.CLAWBACK_PROPOSE, proposal, after={"cause": cause, "status": proposal.status}, reason=reason)
     app = obligation.application
     notify(
-        users_with_roles(CLAWBACK_PROPOSAL_ROLES),
+        users_with_roles(*CLAWBACK_PROPOSAL_ROLES),
         event="clawback.proposed",
         subject=_("【%(case)s】追回建议待审定") % {"case": app.case_number},
         body=str(_("%(company)s 的“%(label)s”：%(reason)s 请审定是否启动追回程序。"))
@@ -482,7 +471,7 @@ def forward_proposal(proposal: ClawbackProposal, actor, *, note: str = "") -> Cl
     if note:
         body = f"{body}\n{_('审定意见：')}{note}"
     notify(
-        users_with_roles(workflow.TRANSITION_BY_KEY["claw_back"].roles),
+        users_with_roles(*workflow.TRANSITION_BY_KEY["claw_back"].roles),
         event="clawback.forwarded",
         subject=_("【%(case)s】请办理资金追回") % {"case": app.case_number},
         body=body,

@@ -6,31 +6,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from companies.models import Membership
+from companies.selectors import member_users
 from invest.notify import mark_read, notify
+from invest.roles import users_with_roles
 
 from .. import workflow
 from ..models import Application
 
 
 def _applicant_users(app: Application) -> list:
-    User = get_user_model()
-    return list(
-        User.objects.filter(
-            memberships__company_id=app.company_id, memberships__status=Membership.Status.CONFIRMED, is_active=True
-        ).distinct()
-    )
+    return member_users(app.company_id)
 
 
 def _queue_users(app: Application) -> list:
     roles = workflow.roles_acting_in(app.state) - {"applicant"}
-    if not roles:
-        return []
-    User = get_user_model()
-    return list(User.objects.filter(groups__name__in=roles, is_active=True).distinct())
+    return users_with_roles(*roles) if roles else []
 
 
 def _notify(users: Iterable, app: Application | None, event: str, subject: Any, body: Any) -> None:

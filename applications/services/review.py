@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from invest.audit import EventType, audit
-from invest.roles import has_role
+from invest.roles import has_role, users_with_roles
 
 from .. import workdays, workflow
 from ..models import Application, ExpertAssignment, NoticeBatch, Objection
@@ -112,12 +112,6 @@ def assign_experts(applications: Iterable[Application], experts: Iterable, actor
     return created
 
 
-def _reviewer_users() -> list:
-    from django.contrib.auth import get_user_model
-
-    return list(get_user_model().objects.filter(groups__name="reviewer", is_active=True).distinct())
-
-
 def declare_interest(application: Application, expert, *, conflict: bool, reason: str = "") -> ExpertAssignment:
     """The expert's conflict-of-interest declaration (利益冲突声明), given before the case's materials open.
 
@@ -157,7 +151,7 @@ def declare_interest(application: Application, expert, *, conflict: bool, reason
         if conflict:
             name = expert.get_full_name() or expert.username
             _notify(
-                _reviewer_users(),
+                users_with_roles("reviewer"),
                 locked,
                 "expert_recused",
                 _("专家回避：%(case)s，请另行指派专家") % {"case": locked.case_number},
