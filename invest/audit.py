@@ -49,6 +49,8 @@ class EventType(models.TextChoices):
     CLAWBACK_PROPOSE = "clawback.propose", _("提出追回建议")
     CLAWBACK_FORWARD = "clawback.forward", _("追回建议转追回程序")
     CLAWBACK_DISMISS = "clawback.dismiss", _("追回建议不予追回")
+    #: The case's funds were reclaimed (claw_back), which settles its open and forwarded proposals.
+    CLAWBACK_DONE = "clawback.done", _("资金已追回，追回建议办结")
     LEAD_FOLLOW_UP = "lead.follow_up", _("登记跟进")
     LEAD_MILESTONE_PLAN = "lead.milestone_plan", _("登记协议里程碑")
     LEAD_MILESTONE_REACHED = "lead.milestone_reached", _("里程碑完成")

@@ -503,7 +503,13 @@ def close_for_clawback(app, actor=None) -> None:
     ):
         before = proposal.status
         ClawbackProposal.objects.filter(pk=proposal.pk).update(status=ClawbackProposal.Status.CLAWED_BACK)
-        audit(actor, EventType.CLAWBACK_FORWARD, proposal, before={"status": before}, after={"status": "clawed_back"})
+        audit(
+            actor,
+            EventType.CLAWBACK_DONE,
+            proposal,
+            before={"status": before},
+            after={"status": ClawbackProposal.Status.CLAWED_BACK},
+        )
     for obligation in Obligation.objects.filter(
         application=app, status__in=(*Obligation.OPEN_STATUSES, Obligation.Status.SUBMITTED)
     ):

@@ -273,6 +273,9 @@ def test_the_approver_dismisses_one_proposal_with_a_reason_and_forwards_another_
     second.refresh_from_db()
     forwarded.refresh_from_db()
     assert second.state == "clawed_back" and forwarded.status == "clawed_back"
+    settled = AuditEntry.objects.get(target_id=str(forwarded.pk), action="clawback.done")
+    assert settled.before == {"status": "forwarded"} and settled.after == {"status": "clawed_back"}
+    assert AuditEntry.objects.filter(action="clawback.forward", target_id=str(forwarded.pk)).count() == 1
     assert second.obligations.get().status == Obligation.Status.BREACHED  # the breach stays on record
 
 
