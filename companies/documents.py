@@ -45,9 +45,7 @@ def document_kinds() -> dict[str, DocumentKind]:
     kinds: dict[str, DocumentKind] = {}
     for materials in SupportItem.objects.order_by("sort_order", "code").values_list("materials", flat=True):
         for spec in materials or []:
-            if not isinstance(spec, dict) or not spec.get("reusable"):
-                continue
-            key = str(spec.get("document_kind") or spec.get("key") or "")
+            key = reusable_kind(spec)
             if not key:
                 continue
             kind = kinds.setdefault(key, DocumentKind(key=key, label=str(spec.get("label") or key)))
