@@ -95,7 +95,9 @@ class ClockStatus:
 
 
 def targets() -> list[ResponseTarget]:
-    return list(ResponseTarget.objects.filter(active=True))
+    """The active targets in the order a lead meets them (首次接洽, 项目研判, 答复企业: the order of CLOCKS)."""
+    order = list(CLOCKS)
+    return sorted(ResponseTarget.objects.filter(active=True), key=lambda t: order.index(t.key))
 
 
 def statuses(

@@ -128,6 +128,8 @@ def test_overdue_flags_follow_the_working_days_and_the_log(client, boss, clock):
     assert "超时" not in _flags(_pipeline(client), late)
     page = client.get(reverse("investment:lead", args=[late.pk])).content.decode()
     assert "超时完成" in page
+    clocks = page[page.index("clocks-heading") :]
+    assert clocks.index("首次接洽") < clocks.index("项目研判"), "the clocks are listed in the order a lead meets them"
 
     # Three working days after the call there is no assessment, five after registering no answer.
     clock.set(add_working_days(add_working_days(MONDAY, 2), 4))
