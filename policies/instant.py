@@ -110,6 +110,11 @@ def confirm(invitation: Invitation, user, *, pledge: bool):
         spec["key"]: company_facts(invitation.company).get(spec["key"]) for spec in invitation.item.form_fields or []
     }
     with transaction.atomic():
+        # One case per invitation: a second press of 确认申报 (a double click, another tab) waits for the first
+        # and then finds the invitation started.
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if locked.status != Invitation.Status.NEW:
+            raise TransitionRefused("not_instant", _("该推送已发起申报，请在“我的申报”中查看。"))
         app = services.create_draft(
             user,
             company=invitation.company,
@@ -121,6 +126,6 @@ def confirm(invitation: Invitation, user, *, pledge: bool):
         for key, _label, _document in checked.documents:
             services.use_company_document(app, user, key=key)
         services.submit(app, user, pledge=True)
-        mark_invitation_started(invitation, user)
+        mark_invitation_started(locked, user)
     app.refresh_from_db()
     return app

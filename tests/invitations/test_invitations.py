@@ -123,6 +123,17 @@ def test_one_step_confirmation_submits_the_case_with_the_registry_facts_and_the_
     followed = client.get(response["Location"])
     assert case.case_number in followed.content.decode()
 
+    # A second press that had read the invitation before the first committed (a double click, another tab)
+    # waits for it on the row lock and is refused: still one case.
+    stale = Invitation.objects.get(pk=settling.pk)
+    stale.status = Invitation.Status.NEW  # as that request read it
+    from applications.services import TransitionRefused
+    from policies import instant
+
+    with pytest.raises(TransitionRefused, match="已发起申报"):
+        instant.confirm(stale, member, pledge=True)
+    assert Application.objects.count() == 1
+
     # Confirmed once: the page now offers nothing, and a second post makes no second case.
     again = client.post(confirm_url, {"pledge": "on"})
     assert again.status_code == 200 and "已发起申报" in again.content.decode()
