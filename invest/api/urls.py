@@ -7,12 +7,11 @@ the admin site builds its URLs.
 from __future__ import annotations
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from .admin import install_token_admin
 from .core import api_not_found
-from .views import RedocView, SwaggerView, TokenView, UserTokenView
+from .views import RedocView, SchemaView, SwaggerView, TokenView, UserTokenView
 
 install_token_admin()
 
@@ -48,7 +47,7 @@ def build_urlpatterns() -> list:
         *build_router().urls,
     ]
     return [
-        path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+        path("schema/", SchemaView.as_view(), name="api-schema"),
         path("docs/", SwaggerView.as_view(), name="api-docs"),
         path("redoc/", RedocView.as_view(), name="api-redoc"),
         path("v1/", include((v1, "v1"), namespace="v1")),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 from django.contrib.auth import authenticate, get_user_model
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -98,3 +100,19 @@ class RedocView(SpectacularRedocView):
         response = super().get(request, *args, **kwargs)
         response._csp_update = DOCS_CSP
         return response
+
+
+class SchemaView(SpectacularAPIView):
+    """/api/schema/, generated one request at a time per process.
+
+    Generation is not thread-safe: DRF keeps the view being inspected on the schema object each view class
+    shares (ViewInspector.__get__), and a second generation in another thread can clear it under the first,
+    which then fails with "Schema generation REQUIRES a view instance" (a 500, seen when the two schemathesis
+    runs of tests/api/test_schemathesis.py loaded the schema at the same moment from the threaded test server).
+    """
+
+    _generating = threading.Lock()
+
+    def _get_schema_response(self, request):
+        with self._generating:
+            return super()._get_schema_response(request)
