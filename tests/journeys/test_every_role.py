@@ -7,14 +7,19 @@ there, people in a real Chromium do everything:
    finance; each sets a password through the link in the e-mail;
 2. a film company registers, registers its new company with a licence, is confirmed by the manager and told so
    in its inbox, uses the policy calculator and applies from the result, is asked for two corrections with a
-   reason each, corrects, and follows the stepper — all of it with the keyboard only (Tab, Enter, Space);
-3. the office accepts, reviews with a reduction and a reason, assigns both experts, who give opinions; the
+   reason each and a deadline three working days ahead, finds the daily reminder (sent once, though the timer
+   runs three times) in its inbox, corrects, and follows the stepper — all of it with the keyboard only (Tab,
+   Enter, Space);
+3. the office accepts, reviews with a reduction and a reason, assigns 专家甲, who declares a conflict of
+   interest and is recused; the reviewer, told so, assigns 专家乙, who declares none and scores the rubric; the
    approver decides; the case enters 公示; a visitor objects; the approver dismisses; ``tick_deadlines`` with a
-   date past the notice's end ends it; finance records 部分拨付 then 拨付完毕; the manager archives;
+   date past the notice's end ends it; finance records 部分拨付 then 拨付完毕; the manager archives; the
+   company uploads the proof its commitment asks for under 我的履约事项 and the reviewer accepts it;
 4. the company downloads its acceptance notice and approval decision, the public verifies the decision, and the
    company's inbox holds a notice for each change it must know about.
 
-No factory, no ORM write, no management command but ``tick_deadlines``; the database is only read, to assert.
+No factory, no ORM write, no management command but the daily timers ``tick_deadlines`` and ``send_reminders``;
+the database is only read, to assert.
 A screenshot of every step goes to tests/artifacts/journey-NN-<step>.png; axe runs on every distinct page and
 any violation fails the test at the end with rule id, page and target.
 """
@@ -41,6 +46,7 @@ from .support import (
     tab_to,
     type_into,
 )
+from tests.browser_fixtures import tick
 
 PASSWORD = "Baisha-Studio-2026!"
 COMPANY = "重庆白沙影视文化有限公司"
@@ -67,6 +73,7 @@ def test_every_role_from_an_empty_install(new_install, browser):
         company = company_onboarding(j)
         case_pk = company_applies(j, company)
         office_walks_the_case(j, case_pk)
+        company_reports_on_its_obligation(j, case_pk)
         company_final_view(j, case_pk)
     finally:
         j.close()
@@ -295,7 +302,8 @@ def fill_and_submit(j: Journey, page, company) -> None:
 
 
 def ask_and_answer_corrections(j: Journey, page, case) -> None:
-    from applications.models import CorrectionItem
+    from applications import workdays
+    from applications.models import CorrectionItem, Notification
 
     clerk = j.person("shouli")
     clerk.goto(f"/workbench/cases/{case.pk}/")
@@ -305,15 +313,26 @@ def ask_and_answer_corrections(j: Journey, page, case) -> None:
     form.get_by_role("checkbox", name="专项审计报告", exact=True).check()
     form.get_by_label("“江津供应商发票及付款凭证”的补正要求").fill(INVOICE_REASON)
     form.get_by_label("“专项审计报告”的补正要求").fill(AUDIT_REASON)
-    said = confirm_action(j, clerk, form, "通知补正", step="02-clerk-correction")
+    due = workdays.add_working_days(workdays.today(), 3)  # a short deadline, so the daily reminder is due today
+    said = confirm_action(j, clerk, form, "通知补正", {"补正期限": due.isoformat()}, step="02-clerk-correction")
     assert INVOICE_REASON in said and AUDIT_REASON in said, f"the confirmation does not restate the reasons: {said}"
     case.refresh_from_db()
-    assert case.state == "correction_requested"
+    assert case.state == "correction_requested" and case.due_date == due, (case.state, case.due_date)
     notes = {i.key: i.note for i in CorrectionItem.objects.filter(request__application=case)}
     assert notes == {"invoices": INVOICE_REASON, "audit_report": AUDIT_REASON}, notes
     j.step(clerk, "02-clerk-correction-requested")
 
-    page.reload()
+    # The daily timer (docs/operations.md) runs the reminders three times; the company is reminded once.
+    for _ in range(3):
+        call_command("send_reminders", verbosity=0)
+    page.goto("/inbox/")
+    j.step(page, "02-company-inbox-reminder")
+    reminder = f"【{case.case_number}】补正期限提醒：还剩 3 个工作日"
+    assert reminder in page.locator("main").inner_text(), page.locator("main").inner_text()
+    sent = Notification.objects.filter(recipient__username="baisha", event="reminder.correction_due")
+    assert sent.count() == 1, list(sent.values_list("subject", flat=True))
+
+    page.goto("/")
     follow(page, "我的申报")
     j.step(page, "02-company-my-cases")
     follow(page, case.case_number)
@@ -429,13 +448,7 @@ def office_walks_the_case(j: Journey, pk: int) -> None:
     j.step(reviewer, "03-reviewer-queue")
     reviewer.get_by_role("link", name=case.case_number).first.click()
     act(j, reviewer, "start_review", "03-reviewer-started")
-    assign = reviewer.locator("form[action$='/assign']")
-    assign.get_by_label("专家甲").check()
-    assign.get_by_label("专家乙").check()
-    assign.get_by_role("button", name="指派").click()
-    reviewer.wait_for_load_state("networkidle")
-    j.step(reviewer, "03-reviewer-experts-assigned")
-    assert "专家甲" in reviewer.locator("main").inner_text() and "专家乙" in reviewer.locator("main").inner_text()
+    assign_expert(j, reviewer, "专家甲", "03-reviewer-expert-assigned")
     computed = case.computed_amount if case.computed_amount is not None else Decimal("180000.00")
     reduced = computed - Decimal("30000.00")
     act(
@@ -451,21 +464,33 @@ def office_walks_the_case(j: Journey, pk: int) -> None:
     case.refresh_from_db()
     assert case.state == "expert_review" and case.reviewed_amount == reduced
 
-    for username, score in (("zhuanjia1", "90"), ("zhuanjia2", "86")):
-        expert = j.person(username)
-        expert.goto("/workbench/")
-        j.step(expert, f"03-{username}-queue")
-        expert.get_by_role("link", name=case.case_number).first.click()
-        # The conflict-of-interest declaration first; the materials and the opinion form open after it.
-        expert.get_by_label("无利益冲突").check()
-        expert.get_by_role("button", name="提交声明").click()
-        expert.wait_for_load_state("networkidle")
-        expert.get_by_label("同意", exact=True).check()
-        for box in expert.locator("input[name^='score_']").all():  # the seeded rubric: 4 criteria, 0–10 each
-            box.fill(str(int(score) // 10))
-        expert.get_by_role("button", name="提交评审意见").click()
-        expert.wait_for_load_state("networkidle")
-        j.step(expert, f"03-{username}-opinion")
+    # 专家甲 declares a conflict and is recused; the reviewer is told and assigns 专家乙, who declares none.
+    first = open_as_expert(j, "zhuanjia1", case)
+    first.get_by_label("存在利益冲突").check()
+    first.get_by_label("利益冲突说明").fill("本人曾担任该申报单位的财务顾问，与其存在利益关系。")
+    first.get_by_role("button", name="提交声明").click()
+    first.wait_for_load_state("networkidle")
+    j.step(first, "03-zhuanjia1-recused")
+    assert first.url.endswith("/workbench/"), first.url
+    assert case.case_number not in " ".join(first.locator("main table").all_inner_texts()), "still in the queue"
+    assert case.expert_assignments.get(expert__username="zhuanjia1").recused_at is not None
+
+    reviewer.goto("/inbox/")
+    j.step(reviewer, "03-reviewer-inbox-recusal")
+    assert "回避" in reviewer.locator("main").inner_text(), reviewer.locator("main").inner_text()
+    reviewer.goto(f"/workbench/cases/{pk}/")
+    assign_expert(j, reviewer, "专家乙", "03-reviewer-second-expert")
+
+    second = open_as_expert(j, "zhuanjia2", case)
+    second.get_by_label("无利益冲突").check()
+    second.get_by_role("button", name="提交声明").click()
+    second.wait_for_load_state("networkidle")
+    second.get_by_label("同意", exact=True).check()
+    for box in second.locator("input[name^='score_']").all():  # the seeded rubric: 4 criteria, 0–10 each
+        box.fill("9")
+    second.get_by_role("button", name="提交评审意见").click()
+    second.wait_for_load_state("networkidle")
+    j.step(second, "03-zhuanjia2-opinion")
     case.refresh_from_db()
     assert case.state == "pending_decision"
 
@@ -530,6 +555,28 @@ def office_walks_the_case(j: Journey, pk: int) -> None:
     assert case.state == "archived"
 
 
+def assign_expert(j: Journey, reviewer, name: str, step: str) -> None:
+    assign = reviewer.locator("form[action$='/assign']")
+    tick(assign.get_by_label(name))
+    assign.get_by_role("button", name="指派").click()
+    reviewer.wait_for_load_state("networkidle")
+    j.step(reviewer, step)
+    assert name in reviewer.locator("main").inner_text()
+
+
+def open_as_expert(j: Journey, username: str, case):
+    """The expert finds the case in their queue and opens it: the declaration comes before any material."""
+    expert = j.person(username)
+    expert.goto("/workbench/")
+    j.step(expert, f"03-{username}-queue")
+    expert.get_by_role("link", name=case.case_number).first.click()
+    expert.wait_for_load_state("networkidle")
+    j.step(expert, f"03-{username}-declaration")
+    assert expert.get_by_role("heading", name="利益冲突声明").count() == 1, expert.locator("main").inner_text()
+    assert expert.locator("a[href*='/materials/']").count() == 0, "materials offered before the declaration"
+    return expert
+
+
 def notice_end(case):
     """The last day of the (restarted) public notice, as the case's deadline says (read, never written)."""
     assert case.due_kind == "public_notice" and case.due_date, (case.due_kind, case.due_date)
@@ -548,6 +595,52 @@ def pay(j: Journey, page, key: str, amount: Decimal, voucher: str, step: str) ->
     said = confirm_action(j, page, form, button, step=step)
     assert said, f"{button} is irreversible but the page asked no confirmation"
     j.step(page, step)
+
+
+# --- 3b. after the payment: the company's commitment (履约) ---------------------------------------------------
+
+
+OBLIGATION = "项目完成或上映（播出）证明"  # the seeded JJ-FILM-01 rule, frozen into the case when approved
+
+
+def company_reports_on_its_obligation(j: Journey, pk: int) -> None:
+    """The company finds its commitment under 我的履约事项, uploads the proof; the reviewer accepts it."""
+    from applications.obligations.models import Obligation
+
+    page = j.person("company")
+    page.goto("/")
+    follow(page, "我的履约事项")
+    j.step(page, "03b-company-obligations")
+    row = page.locator("main tr", has_text=OBLIGATION)
+    assert row.count() == 1, page.locator("main").inner_text()
+    row.get_by_role("link", name=re.compile("提交材料")).click()
+    page.wait_for_load_state("networkidle")
+    j.step(page, "03b-company-obligation")
+    page.get_by_label("选择文件").set_input_files(
+        files=[{"name": "release.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes("公映许可证")}]
+    )
+    page.get_by_label("说明（可选）").fill("影片已取得公映许可证，附许可证扫描件。")
+    page.get_by_role("button", name="提交履约材料").click()
+    page.wait_for_load_state("networkidle")
+    j.step(page, "03b-company-obligation-submitted")
+    obligation = Obligation.objects.get(application_id=pk, label=OBLIGATION)
+    assert obligation.status == "submitted", (obligation.status, page.locator("main").inner_text()[:500])
+
+    reviewer = j.person("chushen")
+    reviewer.goto("/obligations/office/")
+    j.step(reviewer, "03b-reviewer-obligations")
+    reviewer.get_by_role("link", name=OBLIGATION).first.click()
+    reviewer.wait_for_load_state("networkidle")
+    reviewer.get_by_label("通过").check()
+    reviewer.get_by_role("button", name="提交审核结果").click()
+    reviewer.wait_for_load_state("networkidle")
+    j.step(reviewer, "03b-reviewer-obligation-accepted")
+    obligation.refresh_from_db()
+    assert obligation.status == "accepted", obligation.status
+
+    page.goto("/inbox/")
+    j.step(page, "03b-company-inbox-obligation")
+    assert f"履约材料已通过：{OBLIGATION}" in page.locator("main").inner_text()
 
 
 # --- 4. the company's final view, documents, public verification, inbox ----------------------------------------
