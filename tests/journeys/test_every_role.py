@@ -33,6 +33,8 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
+from tests.browser_fixtures import tick
+
 from .conftest import SUPERUSER, SUPERUSER_PASSWORD
 from .support import (
     Journey,
@@ -46,7 +48,6 @@ from .support import (
     tab_to,
     type_into,
 )
-from tests.browser_fixtures import tick
 
 PASSWORD = "Baisha-Studio-2026!"
 COMPANY = "重庆白沙影视文化有限公司"
