@@ -28,7 +28,8 @@ class Command(BaseCommand):
     def handle(self, *args, date: str | None = None, **options):
         errors: list[str] = []
         sent = send_due(_day(date) if date else None, errors=errors)
-        self.stdout.write(f"{sent} reminder(s) sent")
+        if options.get("verbosity", 1):
+            self.stdout.write(f"{sent} reminder(s) sent")
         if errors:
             for line in errors:
                 self.stderr.write(line)
