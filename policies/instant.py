@@ -22,25 +22,29 @@ from .services import company_facts, item_rules, mark_invitation_started
 from .variables import REGISTRY, REGISTRY_KEYS, VARIABLES
 
 
-def registry_sourced(item: SupportItem) -> bool:
-    """Every fact the item's form asks for and its rules read comes from the company registry."""
-    for spec in item.form_fields or []:
-        variable = VARIABLES.get(spec.get("key"))
-        if variable is None or variable.source != REGISTRY:
-            return False
-    rules = item_rules(item)
-    texts = [c["expression"] for c in rules["criteria"]] + [rules["amount_expression"]]
-    return all(symbols(compile_rule(text)) <= REGISTRY_KEYS for text in texts if text)
-
-
-def registry_reads(item: SupportItem) -> list[str]:
-    """The registry facts the item's form and rules read, in the registry's order (what the page shows)."""
+def _reads(item: SupportItem) -> set[str]:
+    """Every fact the item's form asks for and its criteria and amount read."""
     rules = item_rules(item)
     texts = [c["expression"] for c in rules["criteria"]] + [rules["amount_expression"]]
     names = {spec.get("key") for spec in item.form_fields or []}
     for text in texts:
         if text:
             names |= symbols(compile_rule(text))
+    return names
+
+
+def registry_sourced(item: SupportItem) -> bool:
+    """Every fact the item's form asks for and its rules read comes from the company registry."""
+    for spec in item.form_fields or []:
+        variable = VARIABLES.get(spec.get("key"))
+        if variable is None or variable.source != REGISTRY:
+            return False
+    return _reads(item) <= REGISTRY_KEYS
+
+
+def registry_reads(item: SupportItem) -> list[str]:
+    """The registry facts the item's form and rules read, in the registry's order (what the page shows)."""
+    names = _reads(item)
     return [key for key in VARIABLES if key in names and key in REGISTRY_KEYS]
 
 
