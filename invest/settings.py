@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "applications",
     "applications.documents",
     "applications.obligations",
+    "applications.statistics",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -186,6 +187,32 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = env.path("FILE_STORE", default=BASE_DIR / "var" / "files")
+# Several app hosts share one object store: an S3-compatible bucket (MinIO, Ceph, the government cloud's object
+# store) through django-storages, when STORAGE_URL=s3://<bucket> or AWS_STORAGE_BUCKET_NAME is given, with the
+# usual AWS_* settings (AWS_S3_ENDPOINT_URL for a store that is not Amazon's, AWS_ACCESS_KEY_ID,
+# AWS_SECRET_ACCESS_KEY, AWS_S3_REGION_NAME). Objects stay private (no ACL, no public URL): every file is read
+# through the permission-checked views, as from the local folder. The WeasyPrint font cache stays local.
+S3_BUCKET = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+_storage_url = env.str("STORAGE_URL", default="")
+if _storage_url:
+    if not _storage_url.startswith("s3://") or not _storage_url[5:].strip("/"):
+        raise ImproperlyConfigured(f"STORAGE_URL must read s3://<bucket>, not {_storage_url!r}")
+    S3_BUCKET = _storage_url[5:].strip("/")
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="path"),
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
 
 TASKS = {
     "default": {
