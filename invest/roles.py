@@ -58,6 +58,10 @@ OFFICE_ROLES = tuple(key for key in ROLE_KEYS if key != "applicant")
 ALL_CASES_ROLES = tuple(key for key in OFFICE_ROLES if key != "expert")
 # Roles that see the figures dashboard and its export.
 DASHBOARD_ROLES = ("manager", "auditor", "approver")
+# Roles that see the statistics (统计分析) and their export: the dashboard's.
+STATISTICS_ROLES = DASHBOARD_ROLES
+# Roles that read the audit log (审计日志, invest.auditlog): every entry, filtered and exported, never changed.
+AUDIT_LOG_ROLES = ("auditor", "manager")
 # Roles that review a funded company's obligation reports (履约材料: accept or return with a reason).
 OBLIGATION_REVIEW_ROLES = ("reviewer", "manager")
 # Roles that decide a clawback proposal raised by a breach or a missed report (forward or dismiss).

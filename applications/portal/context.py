@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from applications import workflow
-from invest.roles import ADMIN_ROLES, DASHBOARD_ROLES, OFFICE_ROLES, has_role
+from invest.roles import ADMIN_ROLES, AUDIT_LOG_ROLES, DASHBOARD_ROLES, OFFICE_ROLES, STATISTICS_ROLES, has_role
 
 
 def portal(request: HttpRequest) -> dict:
@@ -15,6 +15,8 @@ def portal(request: HttpRequest) -> dict:
             "applicant": bool(user) and has_role(user, "applicant"),
             "workbench": bool(user) and has_role(user, *OFFICE_ROLES),
             "dashboard": bool(user) and has_role(user, *DASHBOARD_ROLES),
+            "statistics": bool(user) and has_role(user, *STATISTICS_ROLES),
+            "audit_log": bool(user) and has_role(user, *AUDIT_LOG_ROLES),
             # The Django admin (policies, rounds, registry, calendar): managers, auditors and superusers.
             "admin": bool(user) and (has_role(user, *ADMIN_ROLES) or bool(getattr(user, "is_superuser", False))),
         },
