@@ -22,9 +22,11 @@ urlpatterns = [
     path("cases/", include("applications.urls")),
     path("obligations/", include("applications.obligations.urls")),
     path("api/", include(api_urls.urlpatterns)),
+    path("audit/", include("invest.auditlog.urls")),
     path("inbox/", include("applications.portal.inbox_urls")),
     path("", include("applications.portal.urls")),
     path("", include("applications.documents.urls")),
+    path("", include("applications.statistics.urls")),
 ]
 
 # Whatever no view handled: 503 for a database or file store that is down, 500 otherwise; JSON under /api/,

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 ROW_GAP = 10
-BAR_H = 14
-LABEL_W = 150
-VALUE_W = 110
+BAR_H = 16
+LABEL_W = 110
+VALUE_W = 84
 
 
 def grouped_bars(
@@ -17,11 +17,14 @@ def grouped_bars(
     series: Sequence[tuple[str, str]],
     *,
     label_key: str = "label",
-    width: int = 560,
+    width: int = 420,
+    decimals: int = 0,
 ) -> dict[str, Any]:
     """Horizontal bars, one group per row and one bar per series ``(value key, label)``, all on one scale.
 
-    The series are told apart by their CSS class (``series-0``, ``series-1`` …) and named in the legend.
+    The series are told apart by their CSS class (``series-0``, ``series-1`` …) and named in the legend. Each
+    value is written beside its bar with thousands separators and ``decimals`` places (the table beside the
+    chart has the exact figure).
     """
     bar_w = width - LABEL_W - VALUE_W
     peak = max((float(r[key] or 0) for r in rows for key, _label in series), default=0.0) or 1.0
@@ -37,9 +40,10 @@ def grouped_bars(
             bars.append(
                 {
                     "y": y,
-                    "text_y": y + BAR_H - 3,
+                    "text_y": y + BAR_H - 4,
                     "w": max(1.0, round(bar_w * float(value) / peak, 1)) if value else 0,
                     "value": value,
+                    "text": f"{float(value):,.{decimals}f}",
                     "css": f"series-{j}",
                     "series": label,
                 }

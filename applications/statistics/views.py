@@ -52,7 +52,7 @@ def page(request: HttpRequest) -> HttpResponse:
                 figures.budgets, [("budget", _("预算")), ("used", _("已批准")), ("paid", _("已拨付"))]
             ),
             "stage_chart": charts.grouped_bars(figures.stages, [("count", _("案件数"))]),
-            "duration_chart": charts.grouped_bars(figures.durations, [("median", _("中位数（工作日）"))]),
+            "duration_chart": charts.grouped_bars(figures.durations, [("median", _("中位数（工作日）"))], decimals=1),
             "query": request.GET.urlencode(),
         },
     )

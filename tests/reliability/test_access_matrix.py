@@ -90,6 +90,9 @@ TABLE: dict[str, tuple[str, dict]] = {
     "password_reset_done": everyone(),
     "password_reset_confirm": everyone(),  # a bad link: the page says so
     "password_reset_complete": everyone(),
+    # the audit log (invest.auditlog): auditors and managers read it; GET only
+    "auditlog:list": only(["auditor", "manager"]),
+    "auditlog:export": only(["auditor", "manager"]),
     # inbox: everyone signed in has one; an entry opens only for its recipient
     "inbox:list": logged_in(OK),
     "inbox:open": logged_in(404, applicant_a=OK),
@@ -150,6 +153,9 @@ TABLE: dict[str, tuple[str, dict]] = {
     "portal:batch": only(WORKBENCH),
     "portal:dashboard": only(["manager", "auditor", "approver"]),
     "portal:export": only(["manager", "auditor", "approver"]),
+    # statistics (统计分析) and their export: the dashboard's roles (invest.roles.STATISTICS_ROLES)
+    "statistics:page": only(["manager", "auditor", "approver"]),
+    "statistics:export": only(["manager", "auditor", "approver"]),
     # public notice and objections (anyone, by real name)
     "portal:notices": everyone(),
     "portal:objection": everyone(),

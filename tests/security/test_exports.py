@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from openpyxl import load_workbook
 
+from invest.audit import audit
 from tests.factories.applications import ApplicationFactory
 from tests.factories.companies import CompanyFactory, UserFactory
 from tests.factories.investment import LeadFactory
@@ -32,6 +33,8 @@ EXPORT_URLS = {
     "portal:export": "GET",
     "investment:export": "GET",
     "admin:companies_company_export": "ADMIN_EXPORT",
+    "statistics:export": "GET",
+    "auditlog:export": "GET",
 }
 
 
@@ -56,11 +59,17 @@ def test_every_export_endpoint_is_listed_here():
 
 @pytest.fixture
 def evil_world():
-    companies = [CompanyFactory(name=text, legal_representative=text, registered_address=text) for text in FORMULAS]
+    # the district too: the statistics export names each district of registration
+    companies = [
+        CompanyFactory(name=text, legal_representative=text, registered_address=text, registration_district=text)
+        for text in FORMULAS
+    ]
     for company, text in zip(companies, FORMULAS, strict=True):
         ApplicationFactory(company=company, project_title=text, submitted=True)
         LeadFactory(name=text, lost_reason=text)
     manager = UserFactory(username="export-manager", roles=["manager"], is_staff=True, is_superuser=True)
+    for text in FORMULAS:  # what the audit log's export shows as it was written: a reason someone typed
+        audit(manager, "case.update", ("applications.application", 0), reason=text)
     return manager
 
 
