@@ -87,3 +87,10 @@ def test_the_auditor_filters_the_log_with_the_keyboard(page, live_server, axe_ch
     assert page.get_by_label("结束日期").get_attribute("aria-invalid") == "true"
     axe_check(page)
     screenshot(page, "audit-log-error")
+
+    # on a phone each entry reads as a card, each cell with its column's name
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_role("link", name="清除筛选").click()
+    page.wait_for_load_state("networkidle")
+    axe_check(page)
+    screenshot(page, "audit-log-phone")
