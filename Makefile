@@ -6,7 +6,7 @@ MANAGE := $(PY) manage.py
 STAMP := .venv/.requirements-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: setup system-deps venv migrate run serve worker test test-fast test-sqlite test-pg lint bench messages clean
+.PHONY: setup system-deps venv migrate run serve worker test test-fast test-sqlite test-pg test-cluster cluster lint bench messages clean
 
 setup: system-deps venv messages migrate
 
@@ -62,6 +62,14 @@ test-sqlite:
 test-pg: setup
 	@echo "== test suite on PostgreSQL =="
 	@scripts/with-postgres $(PY) -m pytest $(PYTEST_ARGS)
+
+# Two app hosts on loopback (scripts/cluster): PostgreSQL, Redis, an S3 server, nginx, two gunicorns, two workers.
+cluster: setup
+	@scripts/cluster
+
+test-cluster: setup
+	@echo "== cluster: nginx in front of two app hosts, one killed midway =="
+	@scripts/cluster run $(PY) -m pytest tests/cluster -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: setup
 	.venv/bin/ruff check .
