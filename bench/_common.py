@@ -19,8 +19,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
-def setup_django() -> str:
-    """Configure Django on a throw-away database, migrate it, and return the database vendor."""
+def setup_django(*, migrate: bool = True) -> str:
+    """Configure Django on a throw-away database, migrate it (unless a parent process of the benchmark
+    has), and return the database vendor."""
     if not os.environ.get("DATABASE_URL"):
         path = Path(tempfile.mkdtemp(prefix="jj-bench-")) / "bench.sqlite3"
         os.environ["DATABASE_URL"] = f"sqlite:///{path}"
@@ -30,7 +31,8 @@ def setup_django() -> str:
     django.setup()
     from django.core.management import call_command
 
-    call_command("migrate", verbosity=0, interactive=False)
+    if migrate:
+        call_command("migrate", verbosity=0, interactive=False)
     from django.db import connection
 
     return connection.vendor

@@ -9,7 +9,7 @@ from import_export.admin import ImportExportModelAdmin
 
 from . import services, uscc
 from .models import Company, CompanyDocument, CompanyImport, FormerName, Membership
-from .resources import CompanyCSV, CompanyResource, CompanyXLSX
+from .resources import CompanyCSV, CompanyResource, CompanyXLSX, UploadOnDisk
 
 
 class FormerNameInline(admin.TabularInline):
@@ -41,6 +41,7 @@ class CompanyAdmin(ImportExportModelAdmin):
     import_formats = [CompanyXLSX, CompanyCSV]
     export_formats = [CompanyXLSX, CompanyCSV]
     skip_admin_log = True  # every import is recorded as a CompanyImport and in the audit log instead
+    tmp_storage_class = UploadOnDisk  # the upload stays on disk, read a block at a time
     list_display = (
         "name",
         "credit_code",
@@ -55,6 +56,12 @@ class CompanyAdmin(ImportExportModelAdmin):
     inlines = [FormerNameInline, MembershipInline]
     readonly_fields = ("created_at", "updated_at")
     list_per_page = 50
+
+    def write_to_tmp_storage(self, import_file, input_format):
+        """The upload copied to the temporary folder a piece at a time (the library joins its pieces in memory)."""
+        storage = UploadOnDisk(read_mode=input_format.get_read_mode(), **self.get_tmp_storage_class_kwargs())
+        storage.save(import_file)
+        return storage
 
     def get_search_results(self, request, queryset, search_term):
         """A credit code typed with spaces, hyphens, lower case or full-width characters still matches."""

@@ -23,9 +23,10 @@ from django.utils.html import format_html
 from import_export import resources
 from import_export.formats.base_formats import Format
 from import_export.results import Error, Result, RowResult
+from import_export.tmp_storages import TempFolderStorage
 
 from .io.files import write_csv, write_xlsx
-from .io.reader import FileError, read_table
+from .io.reader import FileError, RowStream, open_table, read_table
 from .io.widgets import (
     BooleanWidget,
     ChoiceWidget,
@@ -40,6 +41,9 @@ from .models import BusinessStatus, Company, Industry
 
 if TYPE_CHECKING:
     from .io.importer import ImportReport
+
+#: Rows of each kind (new, changed, unchanged, invalid) the admin's preview lists; the counts are the file's.
+ADMIN_PREVIEW_ROWS = 1000
 
 
 def _text_column(name: str, header: str, *, required: bool = False, aliases: tuple[str, ...] = ()) -> Column:
@@ -108,7 +112,7 @@ class CompanyResource(resources.ModelResource):
             file_sha256=getattr(dataset, "sha256", ""),
             source="admin",
             dry_run=dry_run,
-            keep_rows=True,
+            keep_rows=ADMIN_PREVIEW_ROWS if dry_run else False,  # the confirmed import reports its counts only
         )
         return self.report_to_result(report)
 
@@ -121,7 +125,6 @@ class CompanyResource(resources.ModelResource):
             return result
         shown = [CompanyResource.fields[name] for name in report.fields]
         result.diff_headers = [column.header for column in shown]
-        result.total_rows = len(report.rows)
         for row in report.rows:
             if row.kind == "invalid":
                 messages: dict[str, list[str]] = {}
@@ -129,7 +132,6 @@ class CompanyResource(resources.ModelResource):
                     messages.setdefault(header, []).append(message)
                 values = {column.header: column.write(row.values.get(column.field)) for column in shown}
                 result.append_invalid_row(row.number, values, ValidationError(messages))
-                result.totals[RowResult.IMPORT_TYPE_INVALID] += 1
                 continue
             row_result = RowResult()
             row_result.import_type = row.kind
@@ -144,7 +146,12 @@ class CompanyResource(resources.ModelResource):
                     diff.append(now)
             row_result.diff = diff
             result.append_row_result(row_result)
-            result.increment_row_result_total(row_result)
+        # The counts of the whole file; the rows shown are at most ADMIN_PREVIEW_ROWS of each kind.
+        result.total_rows = report.new + report.updated + report.unchanged + report.invalid
+        result.totals[RowResult.IMPORT_TYPE_NEW] = report.new
+        result.totals[RowResult.IMPORT_TYPE_UPDATE] = report.updated
+        result.totals[RowResult.IMPORT_TYPE_SKIP] = report.unchanged
+        result.totals[RowResult.IMPORT_TYPE_INVALID] = report.invalid
         return result
 
     # --- export ------------------------------------------------------------------------------------
@@ -208,10 +215,15 @@ class _CompanyFileFormat(Format):
         return True
 
     def create_dataset(self, in_stream, **kwargs):
-        if isinstance(in_stream, str):
-            in_stream = in_stream.encode("utf-8")
+        """The admin's dataset: headings, and the file's rows for the service, read from disk a block at a
+        time when the upload is on disk (`UploadOnDisk`)."""
         try:
-            table = read_table(in_stream)
+            if isinstance(in_stream, StoredUpload):
+                table = open_table(in_stream.path)
+            else:
+                if isinstance(in_stream, str):
+                    in_stream = in_stream.encode("utf-8")
+                table = read_table(in_stream)
         except FileError as exc:
             raise ValueError(str(exc)) from exc
         dataset = tablib.Dataset(headers=[("" if h is None else str(h)) for h in table.headers])
@@ -220,9 +232,35 @@ class _CompanyFileFormat(Format):
         dataset.source_rows = table.rows
         dataset.sha256 = table.sha256
         width = len(dataset.headers)
-        for row in table.rows[:1]:
-            dataset.append((list(row) + [None] * width)[:width])
+        if isinstance(table.rows, RowStream):
+            if table.estimated_rows:
+                dataset.append([None] * width)
+        else:
+            for row in table.rows[:1]:
+                dataset.append((list(row) + [None] * width)[:width])
         return dataset
+
+
+class StoredUpload:
+    """An upload in django-import-export's temporary folder, given to the formats by path."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+
+class UploadOnDisk(TempFolderStorage):
+    """The admin's temporary copy of an upload, handed on by path (the library's own reads it whole)."""
+
+    def save(self, data) -> None:
+        with self._open(mode="wb") as file:
+            if isinstance(data, bytes | str):
+                file.write(data.encode("utf-8") if isinstance(data, str) else data)
+            else:  # an uploaded file: copied a piece at a time
+                for piece in data.chunks():
+                    file.write(piece)
+
+    def read(self) -> StoredUpload:
+        return StoredUpload(self.get_full_path())
 
 
 class CompanyCSV(_CompanyFileFormat):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import IO, Any
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 ESCAPE = "'"
@@ -51,10 +51,16 @@ def safe_row(row: Iterable[Any]) -> list[Any]:
 def csv_bytes(headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> bytes:
     """CSV in UTF-8 with BOM, which Chinese Excel opens with the right characters; every cell neutralised."""
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
+    write_csv_to(buffer, headers, rows)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def write_csv_to(stream: IO[str], headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> None:
+    """The CSV of `csv_bytes` written row by row into an open text file (opened with newline=""; the caller
+    chooses the encoding, "utf-8-sig" for Excel): rows may be a generator, nothing is held."""
+    writer = csv.writer(stream)
     writer.writerow(safe_row("" if h is None else str(h) for h in headers))
     writer.writerows(safe_row("" if v is None else v for v in row) for row in rows)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def _force_text(sheet_row: Iterable[Any]) -> None:
@@ -118,6 +124,14 @@ def workbook_bytes(book: Any) -> bytes:
 
 def xlsx_bytes(headers: Sequence[Any], rows: Iterable[Sequence[Any]], title: str) -> bytes:
     """One sheet streamed row by row (openpyxl's write-only mode: 100,000 rows in little memory)."""
+    buffer = io.BytesIO()
+    write_xlsx_to(buffer, headers, rows, title)
+    return buffer.getvalue()
+
+
+def write_xlsx_to(target: Any, headers: Sequence[Any], rows: Iterable[Sequence[Any]], title: str) -> None:
+    """The sheet of `xlsx_bytes` saved to a path or an open binary file: rows may be a generator (openpyxl's
+    write-only sheet keeps them in a temporary file until the workbook is saved)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ERROR_CODES
@@ -140,4 +154,4 @@ def xlsx_bytes(headers: Sequence[Any], rows: Iterable[Sequence[Any]], title: str
     sheet.append(cells("" if h is None else str(h) for h in headers))
     for row in rows:
         sheet.append(cells(row))
-    return workbook_bytes(workbook)
+    workbook.save(target)

@@ -1,17 +1,26 @@
 """Bulk upsert of company records keyed on the normalised credit code.
 
 One function, `import_rows`, used by the admin (through CompanyResource), the `import_companies`
-command and the benchmark. It is built for 100,000-row files:
+command, the office's import page and the benchmark. It is built for files of a million rows, which it
+reads, validates, compares and writes a chunk of `CHUNK` rows at a time, so that its memory does not grow
+with the file:
 
-- every row goes through `RowCleaner.clean_table` (the widgets CompanyResource declares, no per-row
-  `full_clean`), a column at a time; a CSV read by `reader.read_table` usually arrives as its columns
-  (`ColumnRows`);
-- the existing companies are read in one query keyed by the codes, as plain tuples (no model instances);
+- the rows arrive as a `reader.RowStream` (a file on disk, read a block at a time: `reader.open_table`),
+  or as a list or `ColumnRows` (`reader.read_table`, small files and tests), and are cut into chunks;
+- every chunk goes through `RowCleaner.clean_columns` (the widgets CompanyResource declares, no per-row
+  `full_clean`), a column at a time;
+- a credit code seen on an earlier row is found in a temporary table of the codes read so far (code, row
+  number), one query per chunk: the database holds them, not this process (`_SeenCodes`);
+- the chunk's existing companies are read in one query keyed by its codes, as plain tuples;
 - a row whose values equal the stored ones is "unchanged" and not written, so a re-import is a no-op;
 - new rows are inserted with COPY (PostgreSQL) or one prepared INSERT run by `executemany` (SQLite);
   changed rows are updated per set of changed columns; all inside one transaction: a file is applied
   whole or not at all;
-- Python's cyclic garbage collector is paused meanwhile (`reader.gc_paused`).
+- each problem goes to the caller's `on_problem` as it is found (the command's report file, the page's
+  rejected-rows file); the report keeps the counts and the first `PROBLEMS_KEPT` problems, and outcomes
+  of rows for a preview only up to `keep_rows` of each kind;
+- Python's cyclic garbage collector is paused meanwhile (`reader.gc_paused`), and run over the young
+  objects between chunks.
 
 By default a file with any invalid row writes nothing; `skip_invalid=True` writes the valid rows. Either
 way each problem is reported with its spreadsheet row number, the column heading and the reason.
@@ -19,15 +28,16 @@ way each problem is reported with its spreadsheet row number, the column heading
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import nullcontext
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Context, Decimal
-from itertools import compress
+from itertools import compress, islice
 from operator import ne
 from typing import Any
 
@@ -40,12 +50,15 @@ from invest.audit import audit
 from invest.money import to_fen
 
 from .columns import BY_FIELD, FIELDS, HeaderError, RowCleaner
-from .reader import ColumnRows, RowError, gc_paused
+from .reader import ColumnRows, FileError, RowError, RowStream, gc_paused
 from .signals import districts_changed
 from .writer import GROUPS_MAX, Writer, insert_rows, take, update_rows  # noqa: F401 - GROUPS_MAX: tests
 
 LOOKUP_CHUNK = 900  # codes per IN (...) query where SQLite has no JSON functions; below its 999-parameter default
 WRITE_BATCH = 2000
+CHUNK = 5_000  # rows read, validated, compared and written at a time
+PROBLEMS_KEPT = 1000  # problems kept on the report (the page shows 200); all of them go to `on_problem`
+SIGNAL_CHUNK = 10_000  # company ids per districts_changed signal
 _DECIMAL_CONTEXT = Context(prec=16)  # max_digits of the money fields
 DATE_FIELDS = frozenset(name for name in FIELDS if Company._meta.get_field(name).get_internal_type() == "DateField")
 MONEY_FIELDS = frozenset(name for name in FIELDS if Company._meta.get_field(name).get_internal_type() == "DecimalField")
@@ -53,7 +66,7 @@ MONEY_FIELDS = frozenset(name for name in FIELDS if Company._meta.get_field(name
 
 @dataclass
 class RowOutcome:
-    """What happened to one row; kept only when the caller asks (the admin preview)."""
+    """What happened to one row; kept only when the caller asks (the admin preview, the page's samples)."""
 
     number: int
     kind: str  # "new", "update", "skip" (unchanged) or "invalid"
@@ -73,8 +86,10 @@ class ImportReport:
     seconds: float = 0.0
     applied: bool = False
     file_error: str = ""
-    problems: list[RowError] = field(default_factory=list)
-    rows: list[RowOutcome] = field(default_factory=list)
+    problems: list[RowError] = field(default_factory=list)  # the first PROBLEMS_KEPT
+    problem_count: int = 0  # all of them
+    rows: list[RowOutcome] = field(default_factory=list)  # invalid rows first, then the valid ones, in file order
+    rows_read: int = 0  # data records read, blank rows included
     fields: tuple[str, ...] = ()
     record: CompanyImport | None = None
 
@@ -87,51 +102,37 @@ class ImportReport:
             "seconds": round(self.seconds, 3),
         }
 
+    def add_problem(self, problem: RowError, on_problem: Callable[[RowError], None] | None) -> None:
+        self.problem_count += 1
+        if len(self.problems) < PROBLEMS_KEPT:
+            self.problems.append(problem)
+        if on_problem is not None:
+            on_problem(problem)
+
 
 def _existing(codes: Sequence[str], fields: tuple[str, ...]) -> dict[str, tuple]:
-    """Stored values of the given codes, in one query: code -> (pk, code, *fields).
+    """Stored values of the given codes (one chunk's), in one query: code -> (pk, code, *fields).
 
     Less the pk, each tuple lines up with the file's rows in `_db_columns` form: a row compares with `==`.
-    Raw SQL rather than values_list: at 100,000 codes the ORM's per-parameter preparation and per-value
-    converters cost more than the query. PostgreSQL gets the codes as one text parameter split on the
-    server (valid codes are letters and digits only), and psycopg returns Decimal, date and bool. SQLite
-    gets them as one JSON array; its date columns are selected as `+column`, an expression without a
-    declared type, so the driver returns the stored ISO text instead of calling Django's Python date
-    converter once per value; money comes back as the stored int or float (`_classify_chunk` reads floats back as Django does:
-    a Decimal compares with a float exactly, and 0.10 != 0.1).
+    Raw SQL rather than values_list: the ORM's per-parameter preparation and per-value converters cost
+    more than the query. psycopg returns Decimal, date and bool. On SQLite the date columns are selected as
+    `+column`, an expression without a declared type, so the driver returns the stored ISO text instead of
+    calling Django's Python date converter once per value; money comes back as the stored int or float
+    (`_classify_chunk` reads floats back as Django does: a Decimal compares with a float exactly, and
+    0.10 != 0.1).
     """
     if not codes:
         return {}
     meta = Company._meta
     qn = connection.ops.quote_name
     names = ("id", "credit_code", *fields)
-    table = qn(meta.db_table)
-    code_column = qn("credit_code")
+    sqlite = connection.vendor == "sqlite"
+    select = ", ".join(
+        f"+{qn(meta.get_field(name).column)}" if sqlite and name in DATE_FIELDS else qn(meta.get_field(name).column)
+        for name in names
+    )
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            select = ", ".join(qn(meta.get_field(name).column) for name in names)
-            cursor.execute(
-                f"SELECT {select} FROM {table} WHERE {code_column} = ANY(string_to_array(%s, ','))", [",".join(codes)]
-            )
-            rows = cursor.fetchall()
-        else:
-            select = ", ".join(
-                f"+{qn(meta.get_field(name).column)}" if name in DATE_FIELDS else qn(meta.get_field(name).column)
-                for name in names
-            )
-            if sqlite3.sqlite_version_info >= (3, 38):  # JSON functions built in
-                cursor.execute(
-                    f"SELECT {select} FROM {table} WHERE {code_column} IN (SELECT value FROM json_each(%s))",
-                    [json.dumps(list(codes))],
-                )
-                rows = cursor.fetchall()
-            else:
-                rows = []
-                for start in range(0, len(codes), LOOKUP_CHUNK):
-                    chunk = list(codes[start : start + LOOKUP_CHUNK])
-                    marks = ", ".join(["%s"] * len(chunk))
-                    cursor.execute(f"SELECT {select} FROM {table} WHERE {code_column} IN ({marks})", chunk)
-                    rows.extend(cursor.fetchall())
+        rows = _select_codes(cursor, f"SELECT {select} FROM {qn(meta.db_table)} WHERE", qn("credit_code"), codes)
     return {row[1]: row for row in rows}
 
 
@@ -170,32 +171,98 @@ def _sqlite_date(value):
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _flag_duplicates(codes: list, numbers: list[int], errors: dict[int, list[tuple[str, str]]]) -> None:
-    """A code seen on an earlier row makes the later row invalid (every readable code counts, also one
-    on a row with other errors)."""
-    if len(set(codes)) == len(codes):
+class _SeenCodes:
+    """The credit codes of the rows read so far, each with its row number, in a temporary table of this
+    connection: a million codes would take some 100 MB as Python strings, and the table keeps to the
+    database's page cache (SQLite's temp store, PostgreSQL's temp_buffers) and its disk. One query per
+    chunk finds the chunk's codes seen before; one insert adds the new ones."""
+
+    def __init__(self, db):
+        self.db = db
+        postgres = db.vendor == "postgresql"
+        self.table = "pg_temp.company_import_seen" if postgres else "temp.company_import_seen"
+        with db.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+            cursor.execute(
+                "CREATE TEMPORARY TABLE company_import_seen (code text PRIMARY KEY, row integer NOT NULL)"
+                + ("" if postgres else " WITHOUT ROWID")
+            )
+
+    def earlier(self, codes: Sequence[str]) -> dict[str, int]:
+        if not codes:
+            return {}
+        with self.db.cursor() as cursor:
+            return dict(_select_codes(cursor, f"SELECT code, row FROM {self.table} WHERE", "code", codes))
+
+    def add(self, codes: Sequence[str], rows: Sequence[int]) -> None:
+        if not codes:
+            return
+        with self.db.cursor() as cursor:
+            if self.db.vendor == "postgresql":
+                text = "".join(f"{code}\t{row}\n" for code, row in zip(codes, rows, strict=True))
+                with cursor.cursor.copy(f"COPY {self.table} (code, row) FROM STDIN") as copy:
+                    copy.write(text)
+            else:
+                cursor.executemany(
+                    f"INSERT INTO {self.table} (code, row) VALUES (%s, %s)", zip(codes, rows, strict=True)
+                )
+
+    def close(self) -> None:
+        with self.db.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+
+
+def _select_codes(cursor, select: str, column: str, codes: Sequence[str]) -> list[tuple]:
+    """Rows of `select` ("SELECT ... FROM ... WHERE") whose `column` is one of `codes`, in one query: PostgreSQL
+    gets the codes as one text parameter split on the server (valid codes are letters and digits only),
+    SQLite as one JSON array (or, before 3.38, in IN lists below its parameter limit)."""
+    if connection.vendor == "postgresql":
+        cursor.execute(f"{select} {column} = ANY(string_to_array(%s, ','))", [",".join(codes)])
+        return cursor.fetchall()
+    if sqlite3.sqlite_version_info >= (3, 38):  # JSON functions built in
+        cursor.execute(f"{select} {column} IN (SELECT value FROM json_each(%s))", [json.dumps(list(codes))])
+        return cursor.fetchall()
+    rows = []
+    for start in range(0, len(codes), LOOKUP_CHUNK):
+        chunk = list(codes[start : start + LOOKUP_CHUNK])
+        cursor.execute(f"{select} {column} IN ({', '.join(['%s'] * len(chunk))})", chunk)
+        rows.extend(cursor.fetchall())
+    return rows
+
+
+def _flag_duplicates(
+    codes: list, numbers: list[int], errors: dict[int, list[tuple[str, str]]], seen: _SeenCodes
+) -> None:
+    """A code seen on an earlier row (of this chunk or an earlier one) makes the later row invalid (every
+    readable code counts, also one on a row with other errors); the first row of each code is remembered."""
+    readable = [(position, code) for position, code in enumerate(codes) if code]
+    if not readable:
         return
+    earlier = seen.earlier(list({code: None for _position, code in readable}))
     code_header = BY_FIELD["credit_code"].header
+    new_codes: list[str] = []
+    new_rows: list[int] = []
     first_row_of: dict[str, int] = {}
-    for position, code in enumerate(codes):
-        if not code:
-            continue
-        earlier = first_row_of.get(code)
-        if earlier is None:
+    for position, code in readable:
+        row = earlier.get(code) or first_row_of.get(code)
+        if row is None:
             first_row_of[code] = numbers[position]
+            new_codes.append(code)
+            new_rows.append(numbers[position])
             continue
         errors.setdefault(position, []).append(
             (
                 code_header,
                 _("统一社会信用代码%(code)s与第%(row)d行重复；同一企业在一个文件中只能出现一次，请合并或删去本行。")
-                % {"code": code, "row": earlier},
+                % {"code": code, "row": row},
             )
         )
+    seen.add(new_codes, new_rows)
 
 
 def import_rows(
     headers: Sequence[Any],
-    rows: Iterable[Sequence[Any]],
+    rows: Iterable[Sequence[Any]] | RowStream,
     *,
     actor=None,
     file_name: str = "",
@@ -203,18 +270,23 @@ def import_rows(
     source: str = "command",
     dry_run: bool = False,
     skip_invalid: bool = False,
-    keep_rows: bool = False,
+    keep_rows: bool | int = False,
     started: float | None = None,
     operator: str = "",
     fast: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    estimated_rows: int = 0,
+    on_problem: Callable[[RowError], None] | None = None,
 ) -> ImportReport:
     """Validate every row, then insert new companies and update changed ones, all or nothing.
 
-    `rows` may be `ColumnRows` (a CSV read by columns), which is validated column by column as it is.
-    `fast=False` reads every cell through its parser instead of the column fast paths (the same result,
-    slower; the tests compare both). `progress(done, total)` is called after each chunk of rows is checked
-    (the office's import page shows it).
+    `rows` may be a `RowStream` (a file read a block at a time), `ColumnRows` (a CSV read by columns), a list
+    or any iterable of rows; either way it is read a chunk at a time. `keep_rows` keeps the outcome of each
+    row for a preview: True all of them, a number at most that many of each kind (new, update, skip,
+    invalid). `on_problem` is called with every problem, in file order, as it is found. `fast=False` reads
+    every cell through its parser instead of the column fast paths (the same result, slower; the tests
+    compare both). `progress(done, total)` is called after each chunk of rows is checked (the office's
+    import page shows it); `total` is `estimated_rows` until the rows read pass it.
     """
     started = time.perf_counter() if started is None else started
     report = ImportReport()
@@ -226,94 +298,133 @@ def import_rows(
         _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator)
         return report
     with gc_paused():
-        # In a function of its own, so that its 100,000-row intermediates are freed before the collector
-        # is back on (it would otherwise scan them all once, at the first allocation after).
         _validate_and_write(
             report,
             cleaner,
             rows,
-            keep_rows,
+            _Kept(keep_rows),
             dry_run,
             skip_invalid,
             started,
             (actor, file_name, file_sha256, source, operator),
             progress,
+            estimated_rows,
+            on_problem,
         )
     return report
 
 
-CHUNK = 20_000  # rows validated, compared and written at a time
+class _Kept:
+    """Which row outcomes a preview keeps: all (True), none (False) or the first n of each kind."""
+
+    def __init__(self, keep: bool | int):
+        self.limit = None if keep is True else int(keep)
+        self.counts: dict[str, int] = {}
+        self.invalid: list[RowOutcome] = []
+        self.valid: list[RowOutcome] = []
+
+    def __bool__(self) -> bool:
+        return self.limit is None or self.limit > 0
+
+    def wants(self, kind: str) -> bool:
+        if self.limit is None:
+            return True
+        count = self.counts.get(kind, 0)
+        if count >= self.limit:
+            return False
+        self.counts[kind] = count + 1
+        return True
 
 
-def _validate_and_write(report, cleaner, rows, keep_rows, dry_run, skip_invalid, started, about, progress=None) -> None:
-    """Validate and compare the file a chunk of rows at a time, writing each chunk's changes as it goes.
+def _blocks(rows, size: int) -> Iterator[Sequence[Sequence[Any]]]:
+    """The rows in consecutive blocks of `size` (blank rows included)."""
+    if isinstance(rows, RowStream):
+        yield from rows.blocks(size)
+    elif isinstance(rows, ColumnRows):
+        for start in range(0, len(rows), size):
+            yield ColumnRows([column[start : start + size] for column in rows.columns], min(size, len(rows) - start))
+    elif isinstance(rows, list | tuple):
+        for start in range(0, len(rows), size):
+            yield rows[start : start + size]
+    else:
+        iterator = iter(rows)
+        while block := list(islice(iterator, size)):
+            yield block
 
-    The credit codes come first, for the whole file: duplicates, then the one lookup of stored rows. Each
-    chunk is then validated (every column) and compared, and its inserts and updates are handed to a
-    `Writer`, which on PostgreSQL runs them in a thread of its own: the server inserts and updates one
-    chunk while this process validates the next. All writes happen inside one transaction, which is
-    rolled back if a later chunk turns out to hold an invalid row (without `skip_invalid`): nothing of a
-    refused file is kept, as before.
+
+def _validate_and_write(
+    report, cleaner, rows, kept, dry_run, skip_invalid, started, about, progress, estimated_rows, on_problem
+) -> None:
+    """Read, validate, compare and write the file a chunk at a time.
+
+    Each chunk is validated (every column), its codes checked against the rows before it (`_SeenCodes`)
+    and its existing companies read; its inserts and updates are handed to a `Writer`, which on PostgreSQL
+    runs them in a thread of its own: the server inserts and updates one chunk while this process validates
+    the next. All writes happen inside one transaction, which is rolled back if a later chunk turns out to
+    hold an invalid row (without `skip_invalid`) or the file turns out unreadable: nothing of a refused
+    file is kept. Only the chunk at hand is in memory, besides the counts, the first problems, the
+    outcomes kept for a preview and the ids of the companies whose districts changed (8 bytes each).
     """
     actor, file_name, file_sha256, source, operator = about
     all_fields = cleaner.fields  # credit_code first, then name, as in COLUMNS
     report.fields = all_fields
-    if not isinstance(rows, ColumnRows | list):
-        rows = list(rows)
-    cells, numbers = cleaner.cells(rows)
-    code_index, code_column = cleaner.present[0]
-    codes, _code_errors = code_column.parse_many(cells[code_index], use_fast=cleaner.fast)
-    duplicates: dict[int, list[tuple[str, str]]] = {}
-    _flag_duplicates(codes, numbers, duplicates)
-    readable = [code for code in codes if code] if None in codes or "" in codes else codes
-    stored = _existing(readable, all_fields[1:])
-
-    invalid_rows: list[RowOutcome] = []
-    valid_rows: list[RowOutcome] = []
-    renamed: list[FormerName] = []
     # Existing companies whose districts the file changes: the registry check of the obligations watches them.
     watched = {i for i, name in enumerate(all_fields) if name in ("registration_district", "tax_district")}
-    moved: list[int] = []
+    moved = array("q")
     writing = not dry_run
-    with transaction.atomic() if writing else nullcontext():
-        writer = Writer(connections[DEFAULT_DB_ALIAS], threaded=len(numbers) > CHUNK) if writing else None
+    db = connections[DEFAULT_DB_ALIAS]
+    with transaction.atomic():
+        seen = _SeenCodes(db)
+        writer = Writer(db, threaded=True) if writing else None
         try:
-            for start in range(0, len(numbers), CHUNK):
-                chunk = cleaner.clean_columns(
-                    [column[start : start + CHUNK] for column in cells], numbers[start : start + CHUNK]
-                )
-                for position in [p for p in duplicates if start <= p < start + CHUNK]:
-                    chunk.errors.setdefault(position - start, []).extend(duplicates[position])
-                inserts, updates = _classify_chunk(
-                    report, chunk, rows, stored, keep_rows, invalid_rows, valid_rows, renamed
-                )
-                writing = writing and (skip_invalid or not report.invalid)
-                if watched:
-                    moved.extend(pk for pk, _position, changed in updates if watched.intersection(changed))
-                if writing and (inserts is None or inserts or updates):
-                    writer.submit(_chunk_writes(writer.db, chunk, inserts, updates))
+            done = 0
+            for block in _blocks(rows, CHUNK):
+                first = 2 + done
+                done += len(block)
+                cells, numbers = cleaner.cells(block, first)
+                if numbers:
+                    chunk = cleaner.clean_columns(cells, numbers)
+                    _flag_duplicates(chunk.columns[0], numbers, chunk.errors, seen)
+                    renamed: list[FormerName] = []
+                    inserts, updates = _classify_chunk(report, chunk, block, first, kept, renamed, on_problem)
+                    writing = writing and (skip_invalid or not report.invalid)
+                    if watched:
+                        moved.extend(pk for pk, _position, changed in updates if watched.intersection(changed))
+                    if writing and (inserts is None or inserts or updates):
+                        writer.submit(_chunk_writes(writer.db, chunk, inserts, updates))
+                    if writing and renamed:
+                        FormerName.objects.bulk_create(renamed, batch_size=WRITE_BATCH)
+                    del chunk, cells, renamed, inserts, updates
+                del block
                 if progress is not None:
-                    progress(min(start + CHUNK, len(numbers)), len(numbers))
+                    progress(done, max(estimated_rows, done))
+                gc.collect(1)  # the young objects only: cyclic garbage of a chunk (none expected) goes with it
+        except FileError as exc:  # a streamed file found unreadable midway (a broken quote, a bad sheet)
+            report.file_error = str(exc)
+            report.new = report.updated = report.unchanged = 0
+            writing = False
         finally:
             if writer is not None:
                 writer.finish()
-        report.rows = invalid_rows + valid_rows
+        report.rows_read = done
+        report.rows = kept.invalid + kept.valid
+        seen.close()
         if writing:
-            if renamed:
-                FormerName.objects.bulk_create(renamed, batch_size=WRITE_BATCH)
             report.applied = True
             report.seconds = time.perf_counter() - started
             _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator)
-            if moved:
-                districts_changed.send(sender=Company, company_ids=moved, actor=actor)
-        elif not dry_run:
-            transaction.set_rollback(True)  # a refused file: the chunks written before the first invalid row go
+            for start in range(0, len(moved), SIGNAL_CHUNK):
+                districts_changed.send(
+                    sender=Company, company_ids=moved[start : start + SIGNAL_CHUNK].tolist(), actor=actor
+                )
+        else:
+            transaction.set_rollback(True)  # a refused file or a dry run: nothing of it stays
     if not report.applied:
         report.seconds = time.perf_counter() - started
         _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator)
 
 
-def _classify_chunk(report, table, rows, stored, keep_rows, invalid_rows, valid_rows, renamed):
+def _classify_chunk(report, table, block, first, kept, renamed, on_problem):
     """Report a chunk's invalid rows and sort its valid ones into inserts and updates.
 
     Returns (positions of the new rows, or None for every row of the chunk; updates: (pk, position,
@@ -325,7 +436,7 @@ def _classify_chunk(report, table, rows, stored, keep_rows, invalid_rows, valid_
     valid = [position for position in range(len(numbers)) if position not in errors] if errors else None
 
     def cells_of(position: int) -> Sequence[Any]:
-        return rows[numbers[position] - 2]
+        return block[numbers[position] - first]
 
     def outcome(position: int, kind: str, before: dict | None = None) -> RowOutcome:
         values = dict(zip(all_fields, table.row(position), strict=True))
@@ -335,20 +446,22 @@ def _classify_chunk(report, table, rows, stored, keep_rows, invalid_rows, valid_
         report.invalid += 1
         number = numbers[position]
         cells = cells_of(position)
-        report.problems.extend(RowError(number, column, message, cells) for column, message in errors[position])
-        if keep_rows:
+        for column, message in errors[position]:
+            report.add_problem(RowError(number, column, message, cells), on_problem)
+        if kept.wants("invalid"):
             values = dict(zip(all_fields, table.row(position), strict=True))
-            invalid_rows.append(
+            kept.invalid.append(
                 RowOutcome(
                     number, "invalid", values.get("credit_code") or "", values, errors=errors[position], cells=cells
                 )
             )
 
     positions = range(len(numbers)) if valid is None else valid
+    stored = _existing(take([codes], valid)[0], all_fields[1:])
     if not stored:  # all new: the first import of a registry
         report.new += len(positions)
-        if keep_rows:
-            valid_rows.extend(outcome(p, "new") for p in positions)
+        if kept:
+            kept.valid.extend(outcome(p, "new") for p in positions if kept.wants("new"))
         return valid, []
 
     # Compared a column at a time: each stored column against the file's, in C (map with !=).
@@ -379,18 +492,20 @@ def _classify_chunk(report, table, rows, stored, keep_rows, invalid_rows, valid_
     report.new += len(inserts)
     report.updated += len(updates)
     report.unchanged += len(existing) - len(updates)
-    if keep_rows:
+    if kept:
         old_of = dict(zip(existing, old_rows, strict=True))
         for position in positions:
             if position not in old_of:
-                valid_rows.append(outcome(position, "new"))
+                if kept.wants("new"):
+                    kept.valid.append(outcome(position, "new"))
             elif position not in changed_of:
-                valid_rows.append(outcome(position, "skip"))
-            else:
+                if kept.wants("skip"):
+                    kept.valid.append(outcome(position, "skip"))
+            elif kept.wants("update"):
                 was = _python_values(old_of[position][1:], all_fields)
                 now = table.row(position)
                 before = {all_fields[i]: was[i] for i in changed_of[position] if was[i] != now[i]}
-                valid_rows.append(outcome(position, "update", before))
+                kept.valid.append(outcome(position, "update", before))
     return inserts, updates
 
 

@@ -12,14 +12,17 @@ web worker; the page polls the job's progress.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import shutil
+import tempfile
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
@@ -31,9 +34,9 @@ from invest.roles import has_role
 from invest.uploads import sanitize_filename, scan_for_viruses, validate_upload
 
 from .columns import BY_FIELD, HeaderError, map_headers
-from .files import write_csv, write_xlsx
 from .importer import ImportReport, import_rows
-from .reader import FileError, read_table, rejected_rows, sha256
+from .reader import FileError, open_table
+from .reports import RejectedRowsFile
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +77,9 @@ def start(actor, uploaded) -> ImportJob:
         validate_upload(uploaded, allowed_kinds={"xlsx"}, max_size=limit)
     else:
         if not uploaded.size:
-            raise ValidationError(_("文件「%(name)s」是空的，请选择要导入的企业名单文件。") % {"name": name}, code="empty")
+            raise ValidationError(
+                _("文件「%(name)s」是空的，请选择要导入的企业名单文件。") % {"name": name}, code="empty"
+            )
         if uploaded.size > limit:
             raise ValidationError(
                 _("文件「%(name)s」超过 %(limit)d MB 的上限。请拆分成几个文件后分别导入。")
@@ -83,10 +88,15 @@ def start(actor, uploaded) -> ImportJob:
             )
         scan_for_viruses(uploaded, name=name)
     uploaded.seek(0)
-    data = uploaded.read()
-    path = default_storage.save(f"imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{ext}", ContentFile(data))
+    digest = hashlib.sha256()
+    for piece in uploaded.chunks():  # the upload is stored and hashed a piece at a time, never held whole
+        digest.update(piece)
+    uploaded.seek(0)
+    path = default_storage.save(f"imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{ext}", File(uploaded))
     with transaction.atomic():
-        job = ImportJob.objects.create(created_by=actor, file_name=name, file_sha256=sha256(data), stored_file=path)
+        job = ImportJob.objects.create(
+            created_by=actor, file_name=name, file_sha256=digest.hexdigest(), stored_file=path
+        )
         audit(actor, "company_import_uploaded", job, after={"file_name": name, "sha256": job.file_sha256})
         transaction.on_commit(lambda: _enqueue("check", job.pk))
     return job
@@ -158,37 +168,46 @@ def check(job_id: int) -> None:
 
 
 def _check(job: ImportJob) -> None:
-    data = _read(job)
-    try:
-        table = read_table(data)
-        mapped = map_headers(table.headers)
-    except (FileError, HeaderError) as exc:
-        _refuse(job, str(exc))
-        return
-    job.total_rows = len(table.rows)
-    job.save(update_fields=["total_rows"])
+    rejected = None
+    with default_storage.open(job.stored_file, "rb") as handle:
+        try:
+            table = open_table(_seekable(handle))
+            mapped = map_headers(table.headers)
+        except (FileError, HeaderError) as exc:
+            _refuse(job, str(exc))
+            return
+        job.total_rows = table.estimated_rows
+        job.save(update_fields=["total_rows"])
 
-    def progress(done: int, total: int) -> None:
-        ImportJob.objects.filter(pk=job.pk).update(checked_rows=done, total_rows=total)
+        def progress(done: int, total: int) -> None:
+            ImportJob.objects.filter(pk=job.pk).update(checked_rows=done, total_rows=total)
 
-    report = import_rows(
-        table.headers,
-        table.rows,
-        actor=job.created_by,
-        file_name=job.file_name,
-        file_sha256=job.file_sha256,
-        source="page",
-        dry_run=True,
-        keep_rows=True,
-        progress=progress,
-    )
-    if report.file_error:
-        _refuse(job, report.file_error)
-        return
+        rejected = RejectedRowsFile(table.headers)
+        try:
+            report = import_rows(
+                table.headers,
+                table.rows,
+                actor=job.created_by,
+                file_name=job.file_name,
+                file_sha256=job.file_sha256,
+                source="page",
+                dry_run=True,
+                keep_rows=PREVIEW_SAMPLES,
+                progress=progress,
+                estimated_rows=table.estimated_rows,
+                on_problem=rejected.add,
+            )
+            if report.file_error:
+                _refuse(job, report.file_error)
+                return
+            if report.invalid:
+                job.rejected_file = _write_rejected(job, rejected)
+        finally:
+            rejected.close()
     position = {column.header: index for index, column in enumerate(mapped) if column is not None}
-    job.checked_rows = job.total_rows
+    job.total_rows = job.checked_rows = report.rows_read
     job.new, job.updated, job.unchanged, job.invalid = report.new, report.updated, report.unchanged, report.invalid
-    job.problem_count = len(report.problems)
+    job.problem_count = report.problem_count
     job.problems = [
         {
             "row": problem.row,
@@ -199,8 +218,6 @@ def _check(job: ImportJob) -> None:
         for problem in report.problems[:PREVIEW_PROBLEMS]
     ]
     job.samples = _samples(report)
-    if report.invalid:
-        job.rejected_file = _write_rejected(job, table.headers, report)
     job.status = ImportJob.Status.CHECKED
     job.save()
 
@@ -210,16 +227,17 @@ def apply(job_id: int) -> None:
     if job.status != ImportJob.Status.IMPORTING:
         return
     try:
-        table = read_table(_read(job))
-        report = import_rows(
-            table.headers,
-            table.rows,
-            actor=job.created_by,
-            file_name=job.file_name,
-            file_sha256=job.file_sha256,
-            source="page",
-            skip_invalid=job.skip_invalid,
-        )
+        with default_storage.open(job.stored_file, "rb") as handle:
+            table = open_table(_seekable(handle))
+            report = import_rows(
+                table.headers,
+                table.rows,
+                actor=job.created_by,
+                file_name=job.file_name,
+                file_sha256=job.file_sha256,
+                source="page",
+                skip_invalid=job.skip_invalid,
+            )
     except Exception:
         logger.exception("company import %s: import failed", job.pk)
         _fail(job, _("导入时出错，没有写入任何数据。请稍后重试；如再次出错，请联系技术支持。"))
@@ -236,9 +254,16 @@ def apply(job_id: int) -> None:
     job.save()
 
 
-def _read(job: ImportJob) -> bytes:
-    with default_storage.open(job.stored_file, "rb") as handle:
-        return handle.read()
+def _seekable(handle):
+    """The stored upload as a binary file the reader can read twice (a local file is; another store's file
+    object, if not seekable, is copied to a temporary file a piece at a time)."""
+    raw = getattr(handle, "file", handle)
+    if getattr(raw, "seekable", lambda: False)():
+        return raw
+    spool = tempfile.TemporaryFile()
+    shutil.copyfileobj(raw, spool, 1 << 20)
+    spool.seek(0)
+    return spool
 
 
 def _refuse(job: ImportJob, message: str) -> None:
@@ -280,10 +305,12 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _write_rejected(job: ImportJob, headers: Sequence[Any], report: ImportReport) -> str:
-    """The rows that cannot be imported, as they were typed, with their reasons in a last column."""
-    heading, rows = rejected_rows(headers, report.problems)
+def _write_rejected(job: ImportJob, rejected: RejectedRowsFile) -> str:
+    """The rows that cannot be imported, as they were typed, with their reasons in a last column, in the
+    upload's format; written to a temporary file and stored from there."""
     is_xlsx = job.stored_file.endswith(".xlsx")
-    content = (write_xlsx if is_xlsx else write_csv)([*heading, REASON_HEADING], rows)
     ext = "xlsx" if is_xlsx else "csv"
-    return default_storage.save(f"imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}-rejected.{ext}", ContentFile(content))
+    with tempfile.TemporaryFile() as out:
+        rejected.write(out, REASON_HEADING, xlsx=is_xlsx)
+        out.seek(0)
+        return default_storage.save(f"imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}-rejected.{ext}", File(out))

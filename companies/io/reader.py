@@ -13,15 +13,18 @@ problems are `RowError`s (row number, column heading, message, the cells as type
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gc
 import hashlib
 import io
+import os
 import unicodedata
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from itertools import chain, islice
+from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
@@ -37,10 +40,12 @@ class FileError(ValueError):
 @dataclass
 class Table:
     headers: list[Any]
-    rows: Sequence[Sequence[Any]]  # data rows, the first being spreadsheet row 2 (a list, or ColumnRows)
+    # data rows, the first being spreadsheet row 2: a list or ColumnRows (read_table), a RowStream (open_table)
+    rows: Sequence[Sequence[Any]] | RowStream
     format: str  # "xlsx" or "csv"
     encoding: str  # for CSV: the detected encoding; "" for XLSX
     sha256: str
+    estimated_rows: int = 0  # open_table: data rows as counted before reading (line ends; the sheet's size)
 
 
 def sha256(data: bytes) -> str:
@@ -259,6 +264,259 @@ def read_table(data: bytes, *, columns: bool = True, xlsx: bool = False) -> Tabl
     with gc_paused():
         headers, rows, encoding = read_csv(data, columns=columns)
     return Table(headers, rows, "csv", encoding, digest)
+
+
+# --- files read a block at a time ------------------------------------------------------------------
+
+READ_SIZE = 1 << 20  # bytes read at a time while the file is hashed and its encoding checked
+SAMPLE_CHARS = 4 << 20  # text of a GB18030 candidate judged by `plausible_gb18030` (a whole file up to 4 MB)
+
+
+class RowStream:
+    """The data rows of a file that stays on disk: read a block at a time, once, never all at once.
+
+    `blocks(size)` gives the rows in consecutive blocks of `size` records (blank rows included, so row numbers
+    stay right): a `ColumnRows` where plain splitting reads the block exactly as `csv.reader` would, otherwise
+    a list of row lists. Iterating gives the rows one by one.
+    """
+
+    def __init__(self, blocks: Callable[[int], Iterator[Sequence[Sequence[Any]]]]):
+        self._blocks = blocks
+        self._used = False
+
+    def blocks(self, size: int) -> Iterator[Sequence[Sequence[Any]]]:
+        if self._used:
+            raise RuntimeError("the rows of a streamed file are read once")
+        self._used = True
+        return self._blocks(size)
+
+    def __iter__(self) -> Iterator[Sequence[Any]]:
+        for block in self.blocks(5000):
+            yield from block
+
+
+def open_table(source: str | os.PathLike | IO[bytes], *, xlsx: bool = False) -> Table:
+    """A file's heading row, and its data rows as a `RowStream`, read from disk (a path, or a seekable binary
+    file the caller keeps open while the rows are read). The same rules as `read_table`: the content decides
+    the format and the encoding, the same messages for a file that cannot be read.
+
+    Before any row is read the file is read once in `READ_SIZE` pieces: its SHA-256, its encoding (the whole
+    file decoded incrementally) and its number of line ends (the page's progress).
+    """
+    with _opened(source) as handle:
+        head = handle.read(8)
+        handle.seek(0)
+        if not head:
+            raise FileError(_("文件是空的，请选择要导入的文件。"))
+        if xlsx or head.startswith(ZIP_MAGIC):
+            return _open_xlsx(source, handle)
+        if head.startswith(b"\xd0\xcf\x11\xe0"):
+            raise FileError(_("这是旧版Excel（.xls）文件，请在Excel中另存为XLSX后再导入。"))
+        digest, encoding, lines = sniff_csv(handle)
+        stream = io.TextIOWrapper(handle, encoding=encoding, newline="")
+        try:
+            text_lines = iter(stream)
+            first_line = next(text_lines, "").lstrip("\ufeff")
+            delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+            try:
+                headers = next(csv.reader(chain([first_line], text_lines), delimiter=delimiter), None)
+            except csv.Error as exc:
+                raise FileError(_("CSV文件格式有误（%(detail)s），请用Excel重新保存后再导入。") % {"detail": exc})
+        finally:
+            stream.detach()
+    if headers is None:
+        raise FileError(_("文件是空的：第一行应为表头，从第二行起每行一条记录。"))
+    estimate = max(lines - 1, 0)
+    return Table(
+        headers,
+        RowStream(lambda size: _csv_blocks(source, encoding, delimiter, size)),
+        "csv",
+        encoding,
+        digest,
+        estimate,
+    )
+
+
+@contextmanager
+def _opened(source) -> Iterator[IO[bytes]]:
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as handle:
+            yield handle
+    else:
+        source.seek(0)
+        yield source
+
+
+def sniff_csv(handle: IO[bytes]) -> tuple[str, str, int]:
+    """SHA-256, encoding (as `decode_csv` decides it) and number of records by line ends, of a CSV file read
+    in pieces: the whole file is decoded, but never held."""
+    digest = hashlib.sha256()
+    head = handle.read(4)
+    handle.seek(0)
+    if head.startswith(b"\xef\xbb\xbf"):
+        first = "utf-8-sig"
+    elif head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        first = "utf-16"
+    else:
+        first = "utf-8"
+    ok, lines, _sample = _decode_pass(handle, first, digest)
+    if ok:
+        return digest.hexdigest(), first, lines
+    ok, lines, sample = _decode_pass(handle, "gb18030", None)
+    if not ok:
+        raise FileError(_("无法识别文件的字符编码。请在Excel中“另存为”XLSX，或“CSV UTF-8（逗号分隔）”后重新导入。"))
+    if not plausible_gb18030(sample):
+        raise FileError(
+            _(
+                "文件编码无法可靠识别（可能是繁体 Big5 编码），直接导入会变成乱码。"
+                "请另存为 UTF-8 或 GB18030 编码的 CSV（或 XLSX）后重新导入。"
+            )
+        )
+    return digest.hexdigest(), "gb18030", lines
+
+
+def _decode_pass(handle: IO[bytes], encoding: str, digest) -> tuple[bool, int, str]:
+    """Decode the whole file in pieces: (decodes, records by line ends, the first SAMPLE_CHARS of text).
+    With `digest`, every byte goes into it, also after a decoding error."""
+    handle.seek(0)
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    ok, newlines, returns, last, sample = True, 0, 0, "", []
+    sampled = 0
+    while piece := handle.read(READ_SIZE):
+        if digest is not None:
+            digest.update(piece)
+        if not ok:
+            continue
+        try:
+            text = decoder.decode(piece)
+        except UnicodeDecodeError:
+            ok = False
+            if digest is None:
+                break
+            continue
+        if text:
+            newlines += text.count("\n")
+            returns += text.count("\r")
+            last = text[-1]
+            if sampled < SAMPLE_CHARS:
+                sample.append(text[: SAMPLE_CHARS - sampled])
+                sampled += len(sample[-1])
+    if ok:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            ok = False
+    handle.seek(0)
+    lines = newlines or returns
+    if last and last not in "\r\n":
+        lines += 1  # the last record has no line end
+    return ok, lines, "".join(sample)
+
+
+class _Lines:
+    """The lines of a text, with lines put back in front: `csv.reader` and plain splitting take turns on it."""
+
+    __slots__ = ("pending", "source")
+
+    def __init__(self, source: Iterator[str]):
+        self.source = source
+        self.pending: list[str] = []  # put back, last first
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        if self.pending:
+            return self.pending.pop()
+        return next(self.source)
+
+
+def _csv_blocks(source, encoding: str, delimiter: str, size: int) -> Iterator[Sequence[Sequence[Any]]]:
+    """The data rows of a CSV file in blocks of `size` records.
+
+    Each block's lines are first tried with plain splitting (`split_columns`, behind a heading as wide as the
+    file's); a block with quotes, blank or short rows goes through `csv.reader`, which reads on into the next
+    lines when a quoted cell holds a line break. Between two records the reader holds nothing, so the two
+    take turns on the same lines.
+    """
+    with _opened(source) as handle:
+        stream = io.TextIOWrapper(handle, encoding=encoding, newline="")
+        try:
+            lines = _Lines(iter(stream))
+            reader = csv.reader(lines, delimiter=delimiter)
+            try:
+                heading = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise FileError(_("CSV文件格式有误（%(detail)s），请用Excel重新保存后再导入。") % {"detail": exc})
+            dummy = delimiter.join("h" * len(heading))
+            while True:
+                block = list(islice(lines, size))
+                if not block:
+                    return
+                text = "".join(block)
+                split = None
+                if '"' not in text and len(heading) >= 2:
+                    end = "\r\n" if "\r\n" in text else "\n"
+                    split = split_columns(f"{dummy}{end}{text}", delimiter)
+                if split is not None and len(split[1]) == len(block):
+                    yield split[1]
+                    continue
+                lines.pending = block[::-1]
+                records = []
+                try:
+                    while lines.pending:
+                        records.append(next(reader))
+                except StopIteration:
+                    pass
+                except csv.Error as exc:
+                    raise FileError(_("CSV文件格式有误（%(detail)s），请用Excel重新保存后再导入。") % {"detail": exc})
+                yield records
+        finally:
+            stream.detach()
+
+
+def _open_xlsx(source, handle: IO[bytes]) -> Table:
+    digest = hashlib.sha256()
+    while piece := handle.read(READ_SIZE):
+        digest.update(piece)
+    handle.seek(0)
+    workbook = _load_workbook(handle)
+    try:
+        sheet = workbook.worksheets[0]
+        first = next(sheet.iter_rows(values_only=True, max_row=1), None)
+        estimate = max((sheet.max_row or 1) - 1, 0)
+    finally:
+        workbook.close()
+    if first is None:
+        raise FileError(_("工作表是空的：第一行应为表头，从第二行起每行一条记录。"))
+    headers = list(first)
+    while headers and headers[-1] is None:
+        headers.pop()
+    return Table(headers, RowStream(lambda size: _xlsx_blocks(source, size)), "xlsx", "", digest.hexdigest(), estimate)
+
+
+def _load_workbook(handle: IO[bytes]):
+    from openpyxl import load_workbook
+
+    try:
+        return load_workbook(handle, read_only=True, data_only=True)
+    except Exception:
+        raise FileError(_("无法打开这个XLSX文件，文件可能已损坏或加密；请用Excel打开后另存为XLSX再导入。"))
+
+
+def _xlsx_blocks(source, size: int) -> Iterator[Sequence[Sequence[Any]]]:
+    """The data rows of the first sheet in blocks of `size` (openpyxl's read-only mode parses the sheet as
+    it goes; its shared-strings table, which Excel writes for text cells, is read whole when it opens)."""
+    with _opened(source) as handle:
+        workbook = _load_workbook(handle)
+        try:
+            rows = workbook.worksheets[0].iter_rows(values_only=True, min_row=2)
+            while block := list(islice(rows, size)):
+                yield block
+        finally:
+            workbook.close()
 
 
 # --- headings --------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from companies.io.importer import ImportReport, import_rows
-from companies.io.reader import FileError, problems_csv, read_table
+from companies.io.reader import FileError, open_table
+from companies.io.reports import ProblemsFile
 
 
 class Command(BaseCommand):
@@ -35,42 +36,57 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         started = time.perf_counter()
         path = Path(options["file"])
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CommandError(f"无法读取文件 {path}：{exc.strerror}")
         actor = None
         if options["user"]:
             actor = get_user_model().objects.filter(username=options["user"]).first()
             if actor is None:
                 raise CommandError(f"找不到用户“{options['user']}”。")
         try:
-            table = read_table(data)
-        except FileError as exc:
-            report = ImportReport(file_error=str(exc))
-            report.seconds = time.perf_counter() - started
-            self._finish(report, options)
-            return
-        report = import_rows(
-            table.headers,
-            table.rows,
-            actor=actor,
-            file_name=path.name,
-            file_sha256=table.sha256,
-            dry_run=options["dry_run"],
-            skip_invalid=options["skip_invalid"],
-            started=started,
-            operator=_os_user(),
-        )
-        if options["report"]:
-            write_report(Path(options["report"]), table.headers, report)
-        self._finish(report, options)
+            handle = path.open("rb")
+        except OSError as exc:
+            raise CommandError(f"无法读取文件 {path}：{exc.strerror}")
+        problems = ProblemsFile() if options["report"] else None
 
-    def _finish(self, report: ImportReport, options) -> None:
+        def on_problem(problem) -> None:
+            # Each problem is said as it is found and goes to the report file; none is kept for the end.
+            self.stderr.write(str(problem))
+            if problems is not None:
+                problems.add(problem)
+
+        try:
+            with handle:
+                try:
+                    table = open_table(handle)
+                except FileError as exc:
+                    report = ImportReport(file_error=str(exc))
+                    report.seconds = time.perf_counter() - started
+                    self._finish(report, options)
+                    return
+                report = import_rows(
+                    table.headers,
+                    table.rows,
+                    actor=actor,
+                    file_name=path.name,
+                    file_sha256=table.sha256,
+                    dry_run=options["dry_run"],
+                    skip_invalid=options["skip_invalid"],
+                    started=started,
+                    operator=_os_user(),
+                    on_problem=on_problem,
+                )
+            if problems is not None:
+                problems.write(Path(options["report"]), table.headers, report.file_error)
+        finally:
+            if problems is not None:
+                problems.close()
+        self._finish(report, options, said=True)
+
+    def _finish(self, report: ImportReport, options, said: bool = False) -> None:
         if report.file_error:
             self.stderr.write(report.file_error)
-        for problem in report.problems:
-            self.stderr.write(str(problem))
+        if not said:
+            for problem in report.problems:
+                self.stderr.write(str(problem))
         if report.invalid and not options["skip_invalid"]:
             self.stderr.write(
                 f"有{report.invalid}行错误，整个文件未导入。改正后重新导入，或加 --skip-invalid 只导入正确的行。"
@@ -90,8 +106,3 @@ def _os_user() -> str:
         return getpass.getuser()
     except Exception:  # no login name in a container without a passwd entry
         return ""
-
-
-def write_report(path: Path, headers, report: ImportReport) -> None:
-    """One line per problem: row number, column, reason, then the row as it was in the file."""
-    path.write_bytes(problems_csv(headers, report.problems, report.file_error))
