@@ -20,7 +20,10 @@ class AuditFilterForm(forms.Form):
         help_text=gettext_lazy("如 JJYS-2026-00012，或所选类型的记录编号"),
     )
     actor = forms.CharField(
-        label=gettext_lazy("操作人"), required=False, max_length=150, help_text=gettext_lazy("用户名或姓名")
+        label=gettext_lazy("操作人"),
+        required=False,
+        max_length=150,
+        help_text=gettext_lazy("用户名或姓名；填“系统”只看系统自动记录的"),
     )
     action = forms.ChoiceField(label=gettext_lazy("事项"), required=False)
     date_from = forms.DateField(
@@ -70,7 +73,9 @@ class AuditFilterForm(forms.Form):
                 self.add_error("target", _("没有案件编号为“%(n)s”的案件，请核对后再试。") % {"n": target})
         filters.target_type, filters.target_id = target_type, target
         actor = (data.get("actor") or "").strip()
-        if actor:
+        if actor == _("系统"):
+            filters.system_only = True
+        elif actor:
             filters.actor_ids = selectors.find_actors(actor)
             if not filters.actor_ids:
                 self.add_error("actor", _("没有用户名或姓名为“%(a)s”的账户，请核对后再试。") % {"a": actor})

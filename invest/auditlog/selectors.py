@@ -168,6 +168,8 @@ class Filters:
     target_type: str = ""
     target_id: str = ""
     actor_ids: list[int] | None = None
+    #: Only what the service recorded by itself (no person: the daily run, a notice issued on a timer).
+    system_only: bool = False
     action: str = ""
     date_from: dt.date | None = None
     date_to: dt.date | None = None
@@ -186,6 +188,8 @@ def matching(filters: Filters) -> QuerySet[AuditEntry]:
         qs = qs.filter(target_id=filters.target_id)
     if filters.actor_ids is not None:
         qs = qs.filter(actor_id__in=filters.actor_ids)
+    if filters.system_only:
+        qs = qs.filter(actor__isnull=True).exclude(actor_role=PUBLIC)
     if filters.action:
         qs = qs.filter(action=filters.action)
     if filters.date_from:
@@ -284,8 +288,9 @@ class Row:
 
 
 def actor_name(entry: AuditEntry) -> str:
+    """The person, or 公众 (someone not signed in, e.g. an objection to a public notice), or 系统."""
     if entry.actor is None:
-        return _("系统")
+        return _("公众") if entry.actor_role == PUBLIC else _("系统")
     return entry.actor.get_full_name() or entry.actor.username
 
 
@@ -364,7 +369,8 @@ def rows(entries: Iterable[AuditEntry]) -> list[Row]:
             Row(
                 entry=e,
                 actor=actor_name(e),
-                role=role_name(e.actor_role),
+                # "系统 · 系统" says nothing twice: without a person the role is the actor's name already.
+                role="" if e.actor is None and e.actor_role in ("", SYSTEM, PUBLIC) else role_name(e.actor_role),
                 action=action_label(e.action, labels),
                 type_label=kind,
                 object_label=label,

@@ -154,6 +154,16 @@ def test_filter_by_actor_user_name_or_name(client, auditor, log):
     assert "没有用户名或姓名为“clerk”的账户" in get(client, auditor, actor="clerk").content.decode()
 
 
+def test_the_actor_system_finds_what_the_service_recorded_by_itself(client, auditor, log, time_machine):
+    time_machine.move_to(at(6, 2), tick=False)
+    by_itself = audit(None, EventType.OBLIGATION_OVERDUE, ("obligations.obligation", 5), role="system")
+    audit(None, "case.file_objection", log["b"], role="public")  # someone not signed in: 公众, not 系统
+    response = get(client, auditor, actor="系统")
+    assert ids_on(response) == [by_itself.pk]
+    assert '<td data-label="操作人">系统</td>' in response.content.decode()
+    assert '<td data-label="操作人">公众</td>' in get(client, auditor).content.decode()
+
+
 def test_filter_by_action(client, auditor, log):
     e = log["e"]
     assert ids_on(get(client, auditor, action="case.accept")) == [e["accept_a"].pk]
