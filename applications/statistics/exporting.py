@@ -6,21 +6,28 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from companies.models import Industry
 from invest.exporting import add_sheet, new_workbook, workbook_bytes
 
 from .queries import Figures
 
-MEASURE_HEADERS = ("申报件数", "批准件数", "批准金额（元）", "拨付金额（元）", "追回金额（元）")
+MEASURE_HEADERS = (
+    _lazy("申报件数"),
+    _lazy("批准件数"),
+    _lazy("批准金额（元）"),
+    _lazy("拨付金额（元）"),
+    _lazy("追回金额（元）"),
+)
 
 
 def _measures(row: dict) -> list:
     return [row["submitted"], row["approved_n"], row["approved"], row["paid"], row["reclaimed"]]
 
 
-def _headers(first: str, *rest: str) -> list[str]:
-    return [_(first), *(_(h) for h in rest)]
+def _headers(*names) -> list[str]:
+    return [str(name) for name in names]
 
 
 def filter_rows(figures: Figures) -> list[list]:
@@ -47,7 +54,7 @@ def workbook(figures: Figures) -> bytes:
     add_sheet(
         book,
         _("本年与上年"),
-        [_("指标"), str(year), str(year - 1), _("增减（%）")],
+        [_("指标"), str(year), str(year - 1), _("增减幅度（百分比）")],
         (
             [r["label"], r["this"], r["last"], round(r["change"], 1) if r["change"] is not None else None]
             for r in figures.year_on_year
@@ -58,7 +65,7 @@ def workbook(figures: Figures) -> bytes:
     add_sheet(
         book,
         _("各月"),
-        [*_headers("月份", *MEASURE_HEADERS), _("上年同月批准金额（元）"), _("上年同月拨付金额（元）")],
+        [*_headers(_("月份"), *MEASURE_HEADERS), _("上年同月批准金额（元）"), _("上年同月拨付金额（元）")],
         (
             [m["label"], *_measures(m), c["approved_last"], c["paid_last"]]
             for m, c in zip(figures.months, figures.month_comparison, strict=True)
@@ -68,14 +75,14 @@ def workbook(figures: Figures) -> bytes:
     add_sheet(
         book,
         _("各季度"),
-        _headers("季度", *MEASURE_HEADERS),
+        _headers(_("季度"), *MEASURE_HEADERS),
         ([q["label"], *_measures(q)] for q in figures.quarters),
         money_columns=(3, 4, 5),
     )
     for title, rows, first in (
-        (_("各事项"), figures.items, "扶持事项"),
-        (_("各区县"), figures.districts, "注册区县"),
-        (_("各企业类型"), figures.industries, "企业类型"),
+        (_("各事项"), figures.items, _("扶持事项")),
+        (_("各区县"), figures.districts, _("注册区县")),
+        (_("各企业类型"), figures.industries, _("企业类型")),
     ):
         add_sheet(
             book,
@@ -88,7 +95,15 @@ def workbook(figures: Figures) -> bytes:
     add_sheet(
         book,
         _("批次预算"),
-        _headers("申报批次", "年度", "预算（元）", "已批准（元）", "已拨付（元）", "余额（元）", "预算使用率（%）"),
+        _headers(
+            _("申报批次"),
+            _("年度"),
+            _("预算（元）"),
+            _("已批准（元）"),
+            _("已拨付（元）"),
+            _("余额（元）"),
+            _("预算使用率（百分比）"),
+        ),
         (
             [b["label"], b["round"].year, b["budget"], b["used"], b["paid"], b["left"], round(b["used_pct"], 1)]
             for b in figures.budgets
@@ -96,11 +111,13 @@ def workbook(figures: Figures) -> bytes:
         money_columns=(2, 3, 4, 5),
         widths=[28, 8, 18, 18, 18, 18, 14],
     )
-    add_sheet(book, _("各阶段案件数"), _headers("阶段", "案件数"), ([s["label"], s["count"]] for s in figures.stages))
+    add_sheet(
+        book, _("各阶段案件数"), _headers(_("阶段"), _("案件数")), ([s["label"], s["count"]] for s in figures.stages)
+    )
     add_sheet(
         book,
         _("各阶段办理时长"),
-        _headers("阶段", "办结次数", "中位数（工作日）", "平均（工作日）"),
+        _headers(_("阶段"), _("办结次数"), _("中位数（工作日）"), _("平均（工作日）")),
         ([d["label"], d["n"], d["median"], round(d["mean"], 1)] for d in figures.durations),
         money_columns=(2, 3),
         number_format="0.0",
