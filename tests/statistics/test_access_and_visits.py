@@ -131,3 +131,24 @@ def test_the_migration_rebuilds_the_same_visits_from_the_audit_log(clock, staff)
     migration = importlib.import_module("applications.statistics.migrations.0002_backfill_stage_visits")
     migration.backfill(django_apps, None)  # the migration's own entry point, run twice: the same rows
     assert StageVisit.objects.count() == len(live)
+
+
+def test_the_rebuild_command_counts_with_the_corrected_calendar(clock, staff):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from applications.models import CalendarDay, CalendarYear
+
+    clock.set(dt.date(2030, 3, 4))  # a Monday, in a year with no schedule on file: plain weekends
+    case = ApplicationFactory(submitted=True)
+    perform(case, "accept", staff["clerk"])
+    clock.set(dt.date(2030, 3, 8))
+    perform(case, "start_review", staff["reviewer"])
+    assert StageVisit.objects.get(application=case, state="accepted").working_days == 4
+    year = CalendarYear.objects.create(year=2030)
+    CalendarDay.objects.create(year=year, date=dt.date(2030, 3, 6), kind=CalendarDay.Kind.HOLIDAY)
+    out = StringIO()
+    call_command("rebuild_stage_visits", stdout=out)
+    assert "2 stage visits written" in out.getvalue()
+    assert StageVisit.objects.get(application=case, state="accepted").working_days == 3
