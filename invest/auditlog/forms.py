@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from . import selectors
 
@@ -25,7 +25,7 @@ class AuditFilterForm(forms.Form):
         max_length=150,
         help_text=gettext_lazy("用户名或姓名；填“系统”只看系统自动记录的"),
     )
-    action = forms.ChoiceField(label=gettext_lazy("事项"), required=False)
+    action = forms.ChoiceField(label=pgettext_lazy("action", "事项"), required=False)
     date_from = forms.DateField(
         label=gettext_lazy("开始日期"),
         required=False,
