@@ -9,8 +9,8 @@ with the file:
   or as a list or `ColumnRows` (`reader.read_table`, small files and tests), and are cut into chunks;
 - every chunk goes through `RowCleaner.clean_columns` (the widgets CompanyResource declares, no per-row
   `full_clean`), a column at a time;
-- a credit code seen on an earlier row is found in a temporary table of the codes read so far (code, row
-  number), one query per chunk: the database holds them, not this process (`_SeenCodes`);
+- a credit code seen on an earlier row is found in a temporary SQLite file of the codes read so far (code,
+  row number), one statement per chunk: the file holds them, not this process's memory (`_SeenCodes`);
 - the chunk's existing companies are read in one query keyed by its codes, as plain tuples;
 - a row whose values equal the stored ones is "unchanged" and not written, so a re-import is a no-op;
 - new rows are inserted with COPY (PostgreSQL) or one prepared INSERT run by `executemany` (SQLite);
@@ -34,6 +34,7 @@ import sqlite3
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Context, Decimal
@@ -59,6 +60,7 @@ WRITE_BATCH = 2000
 CHUNK = 5_000  # rows read, validated, compared and written at a time
 PROBLEMS_KEPT = 1000  # problems kept on the report (the page shows 200); all of them go to `on_problem`
 SIGNAL_CHUNK = 10_000  # company ids per districts_changed signal
+SEEN_CACHE_KB = 8192  # page cache of the codes seen so far (_SeenCodes)
 _DECIMAL_CONTEXT = Context(prec=16)  # max_digits of the money fields
 DATE_FIELDS = frozenset(name for name in FIELDS if Company._meta.get_field(name).get_internal_type() == "DateField")
 MONEY_FIELDS = frozenset(name for name in FIELDS if Company._meta.get_field(name).get_internal_type() == "DecimalField")
@@ -172,44 +174,40 @@ def _sqlite_date(value):
 
 
 class _SeenCodes:
-    """The credit codes of the rows read so far, each with its row number, in a temporary table of this
-    connection: a million codes would take some 100 MB as Python strings, and the table keeps to the
-    database's page cache (SQLite's temp store, PostgreSQL's temp_buffers) and its disk. One query per
-    chunk finds the chunk's codes seen before; one insert adds the new ones."""
+    """The credit codes of the rows read so far, each with its row number, in a private SQLite database on
+    disk (`sqlite3.connect("")`: a temporary file, deleted when closed, behind a page cache of SEEN_CACHE_KB).
 
-    def __init__(self, db):
-        self.db = db
-        postgres = db.vendor == "postgresql"
-        self.table = "pg_temp.company_import_seen" if postgres else "temp.company_import_seen"
-        with db.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
-            cursor.execute(
-                "CREATE TEMPORARY TABLE company_import_seen (code text PRIMARY KEY, row integer NOT NULL)"
-                + ("" if postgres else " WITHOUT ROWID")
-            )
+    A million codes would take some 100 MB as Python strings. The import's own database would do too, but a
+    temporary table there costs more: PostgreSQL keeps no statistics on one (an IN list scans it whole) and
+    shares the connection with the writer thread. Here one `INSERT OR IGNORE` per chunk adds its codes;
+    only a chunk that holds a code seen before (a file with duplicates) asks which.
+    """
 
-    def earlier(self, codes: Sequence[str]) -> dict[str, int]:
+    def __init__(self):
+        self.db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode = OFF")
+        self.db.execute("PRAGMA synchronous = OFF")
+        self.db.execute(f"PRAGMA cache_size = -{SEEN_CACHE_KB}")
+        self.db.execute("CREATE TABLE seen (code TEXT PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID")
+        self.db.execute("BEGIN")
+
+    def remember(self, codes: list[str], rows: list[int]) -> dict[str, int]:
+        """Add the codes (distinct) with their row numbers; returns those already there, with their rows."""
         if not codes:
             return {}
-        with self.db.cursor() as cursor:
-            return dict(_select_codes(cursor, f"SELECT code, row FROM {self.table} WHERE", "code", codes))
-
-    def add(self, codes: Sequence[str], rows: Sequence[int]) -> None:
-        if not codes:
-            return
-        with self.db.cursor() as cursor:
-            if self.db.vendor == "postgresql":
-                text = "".join(f"{code}\t{row}\n" for code, row in zip(codes, rows, strict=True))
-                with cursor.cursor.copy(f"COPY {self.table} (code, row) FROM STDIN") as copy:
-                    copy.write(text)
-            else:
-                cursor.executemany(
-                    f"INSERT INTO {self.table} (code, row) VALUES (%s, %s)", zip(codes, rows, strict=True)
-                )
+        before = self.db.total_changes
+        self.db.executemany("INSERT OR IGNORE INTO seen (code, row) VALUES (?, ?)", zip(codes, rows, strict=True))
+        if self.db.total_changes - before == len(codes):
+            return {}
+        stored: dict[str, int] = {}
+        for start in range(0, len(codes), LOOKUP_CHUNK):
+            part = codes[start : start + LOOKUP_CHUNK]
+            marks = ", ".join(["?"] * len(part))
+            stored.update(self.db.execute(f"SELECT code, row FROM seen WHERE code IN ({marks})", part))
+        return {code: stored[code] for code, row in zip(codes, rows, strict=True) if stored[code] != row}
 
     def close(self) -> None:
-        with self.db.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+        self.db.close()
 
 
 def _select_codes(cursor, select: str, column: str, codes: Sequence[str]) -> list[tuple]:
@@ -238,18 +236,19 @@ def _flag_duplicates(
     readable = [(position, code) for position, code in enumerate(codes) if code]
     if not readable:
         return
-    earlier = seen.earlier(list({code: None for _position, code in readable}))
-    code_header = BY_FIELD["credit_code"].header
-    new_codes: list[str] = []
-    new_rows: list[int] = []
-    first_row_of: dict[str, int] = {}
+    first_in_chunk: dict[str, int] = {}
     for position, code in readable:
-        row = earlier.get(code) or first_row_of.get(code)
+        first_in_chunk.setdefault(code, numbers[position])
+    earlier = seen.remember(list(first_in_chunk), list(first_in_chunk.values()))
+    if not earlier and len(first_in_chunk) == len(readable):
+        return
+    code_header = BY_FIELD["credit_code"].header
+    for position, code in readable:
+        row = earlier.get(code)
         if row is None:
-            first_row_of[code] = numbers[position]
-            new_codes.append(code)
-            new_rows.append(numbers[position])
-            continue
+            row = first_in_chunk[code]
+            if row == numbers[position]:
+                continue
         errors.setdefault(position, []).append(
             (
                 code_header,
@@ -257,7 +256,6 @@ def _flag_duplicates(
                 % {"code": code, "row": row},
             )
         )
-    seen.add(new_codes, new_rows)
 
 
 def import_rows(
@@ -373,11 +371,15 @@ def _validate_and_write(
     moved = array("q")
     writing = not dry_run
     db = connections[DEFAULT_DB_ALIAS]
-    with transaction.atomic():
-        seen = _SeenCodes(db)
+    seen = _SeenCodes()
+    # A dry run writes nothing and needs no transaction; outside one, the page's progress is seen as it goes.
+    with closing(seen), transaction.atomic() if writing else nullcontext():
+        # A first import into an empty registry has nothing to compare with: a code that the import itself
+        # has written can only come again as a duplicate, which is invalid. No lookups then.
+        registry_empty = not Company.objects.exists()
         writer = Writer(db, threaded=True) if writing else None
+        done = 0
         try:
-            done = 0
             for block in _blocks(rows, CHUNK):
                 first = 2 + done
                 done += len(block)
@@ -386,7 +388,9 @@ def _validate_and_write(
                     chunk = cleaner.clean_columns(cells, numbers)
                     _flag_duplicates(chunk.columns[0], numbers, chunk.errors, seen)
                     renamed: list[FormerName] = []
-                    inserts, updates = _classify_chunk(report, chunk, block, first, kept, renamed, on_problem)
+                    inserts, updates = _classify_chunk(
+                        report, chunk, block, first, kept, renamed, on_problem, registry_empty
+                    )
                     writing = writing and (skip_invalid or not report.invalid)
                     if watched:
                         moved.extend(pk for pk, _position, changed in updates if watched.intersection(changed))
@@ -408,7 +412,6 @@ def _validate_and_write(
                 writer.finish()
         report.rows_read = done
         report.rows = kept.invalid + kept.valid
-        seen.close()
         if writing:
             report.applied = True
             report.seconds = time.perf_counter() - started
@@ -417,14 +420,14 @@ def _validate_and_write(
                 districts_changed.send(
                     sender=Company, company_ids=moved[start : start + SIGNAL_CHUNK].tolist(), actor=actor
                 )
-        else:
-            transaction.set_rollback(True)  # a refused file or a dry run: nothing of it stays
+        elif not dry_run:
+            transaction.set_rollback(True)  # a refused file: the chunks written before the refusal go
     if not report.applied:
         report.seconds = time.perf_counter() - started
         _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator)
 
 
-def _classify_chunk(report, table, block, first, kept, renamed, on_problem):
+def _classify_chunk(report, table, block, first, kept, renamed, on_problem, registry_empty=False):
     """Report a chunk's invalid rows and sort its valid ones into inserts and updates.
 
     Returns (positions of the new rows, or None for every row of the chunk; updates: (pk, position,
@@ -457,7 +460,7 @@ def _classify_chunk(report, table, block, first, kept, renamed, on_problem):
             )
 
     positions = range(len(numbers)) if valid is None else valid
-    stored = _existing(take([codes], valid)[0], all_fields[1:])
+    stored = {} if registry_empty else _existing(take([codes], valid)[0], all_fields[1:])
     if not stored:  # all new: the first import of a registry
         report.new += len(positions)
         if kept:
