@@ -25,16 +25,26 @@ class WorkingCalendar:
 
     def _year(self, year: int) -> tuple[frozenset[date], frozenset[date]] | None:
         if year not in self._years:
-            from .models import CalendarDay, CalendarYear
+            from invest import hotcache
 
-            if not CalendarYear.objects.filter(year=year).exists():
-                self._years[year] = None
-            else:
-                rows = list(CalendarDay.objects.filter(year__year=year).values_list("date", "kind"))
-                holidays = frozenset(d for d, k in rows if k == CalendarDay.Kind.HOLIDAY)
-                workdays = frozenset(d for d, k in rows if k == CalendarDay.Kind.WORKDAY)
-                self._years[year] = (holidays, workdays)
+            # The years read so far by this process, for the calendar's current version: a manager's edit
+            # (or a re-seed) writes a new version, and the next request reads the year again.
+            known = hotcache.shared(hotcache.CALENDAR)
+            if year not in known:
+                known[year] = self._load(year)
+            self._years[year] = known[year]
         return self._years[year]
+
+    @staticmethod
+    def _load(year: int) -> tuple[frozenset[date], frozenset[date]] | None:
+        from .models import CalendarDay, CalendarYear
+
+        if not CalendarYear.objects.filter(year=year).exists():
+            return None
+        rows = list(CalendarDay.objects.filter(year__year=year).values_list("date", "kind"))
+        holidays = frozenset(d for d, k in rows if k == CalendarDay.Kind.HOLIDAY)
+        workdays = frozenset(d for d, k in rows if k == CalendarDay.Kind.WORKDAY)
+        return holidays, workdays
 
     def has_schedule(self, year: int) -> bool:
         return self._year(year) is not None
@@ -119,4 +129,14 @@ def seed_from_package(years: list[int] | None = None, *, overwrite: bool = False
             [CalendarDay(year=cal_year, date=d, kind=k, name=n) for d, k, n in sorted(known[year])]
         )
         written.append(year)
+    if written:
+        calendar_changed()  # bulk_create sends no signals
     return written
+
+
+def calendar_changed(*args, **kwargs) -> None:
+    """Receiver of CalendarYear and CalendarDay saves and deletes (applications.apps): every process reads the
+    calendar again on its next request."""
+    from invest import hotcache
+
+    hotcache.bump(hotcache.CALENDAR)

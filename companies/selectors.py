@@ -10,13 +10,42 @@ from .models import Company, CompanyRegistration, Membership
 
 
 def member_company_ids(user) -> set[int]:
-    """The companies `user` is a confirmed member of (one query): the one definition of membership that pages,
+    """The companies `user` is a confirmed member of: the one definition of membership that pages,
     case visibility (applications.visibility), documents and notices use."""
     if not getattr(user, "is_authenticated", False):
         return set()
-    return set(
-        Membership.objects.filter(user=user, status=Membership.Status.CONFIRMED).values_list("company_id", flat=True)
-    )
+    from invest import hotcache
+
+    def load() -> list[int]:
+        confirmed = Membership.objects.filter(user=user, status=Membership.Status.CONFIRMED)
+        return sorted(confirmed.values_list("company_id", flat=True))
+
+    # Shared across requests (invest.hotcache), read again when a membership of the user changes
+    # (companies.apps connects the receivers).
+    return set(hotcache.cached(hotcache.members_key(user.pk), load))
+
+
+def memberships_changed(sender, instance, **kwargs) -> None:
+    """post_save / post_delete receiver of Membership: the user's companies are read again."""
+    from invest import hotcache
+
+    hotcache.forget([hotcache.members_key(instance.user_id)])
+
+
+def company_members_changed(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    """m2m_changed receiver of Company.members (add/remove/clear through the relation, without Membership's
+    own signals)."""
+    from invest import hotcache
+
+    if not action.startswith(("post_", "pre_clear")):
+        return
+    if reverse:  # instance is the user
+        user_ids = [instance.pk]
+    elif action == "pre_clear":
+        user_ids = list(Membership.objects.filter(company=instance).values_list("user_id", flat=True))
+    else:
+        user_ids = list(pk_set or ())
+    hotcache.forget([hotcache.members_key(pk) for pk in user_ids])
 
 
 def members_by_company(company_ids) -> dict[int, list]:

@@ -78,6 +78,7 @@ def notify(
             for u in users
         ]
     )
+    _forget_unread(u.pk for u in users)
     mailed = [n.pk for n in entries if n.email_status == Status.PENDING]
     if mailed:
         if any(pk is None for pk in mailed):  # a database that does not return ids from a bulk insert
@@ -117,6 +118,7 @@ def notify_many(notices: Iterable[Notice], *, event: str, batch_size: int = 5000
     def flush() -> None:
         nonlocal written
         entries = Notification.objects.bulk_create(batch)
+        _forget_unread(n.recipient_id for n in batch)
         written += len(entries)
         mailed = [n.pk for n in entries if n.email_status == Status.PENDING and n.pk is not None]
         if mailed:
@@ -313,12 +315,24 @@ def send_sms(phone: str, text: str, attempt: int = 1) -> None:
 
 
 def unread_count(user) -> int:
-    """How many unread entries ``user`` has (one query)."""
+    """How many unread entries ``user`` has: the header shows it on every page, so it is kept in the shared
+    cache (invest.hotcache) and forgotten when an entry is written for the user or read."""
     from applications.models import Notification
+
+    from . import hotcache
 
     if not getattr(user, "is_authenticated", False):
         return 0
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return hotcache.cached(
+        hotcache.unread_key(user.pk),
+        lambda: Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
+    )
+
+
+def _forget_unread(user_ids: Iterable[int]) -> None:
+    from . import hotcache
+
+    hotcache.forget({hotcache.unread_key(pk) for pk in user_ids})
 
 
 def mark_read(user, notification=None, *, ids: Iterable[int] | None = None) -> int:
@@ -335,6 +349,8 @@ def mark_read(user, notification=None, *, ids: Iterable[int] | None = None) -> i
         unread = unread.filter(pk__in=list(ids))
     now = timezone.now()
     changed = unread.update(read_at=now)
+    if changed:
+        _forget_unread([user.pk])
     if changed and notification is not None:
         notification.read_at = now
     return changed

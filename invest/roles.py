@@ -13,19 +13,54 @@ def role_label(key: str) -> str:
 
 def user_roles(user) -> frozenset[str]:
     """The role keys of a user, from the group names cached on the user object for the request: the same cache
-    as django-rules' `is_group_member`, which the permission predicates use, so both always agree."""
+    as django-rules' `is_group_member`, which the permission predicates use, so both always agree. Across
+    requests the names come from the shared cache (invest.hotcache), invalidated when the groups change."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
     names = getattr(user, "_group_names_cache", None)
     if names is None:
-        names = user._group_names_cache = set(user.groups.values_list("name", flat=True))
+        from . import hotcache
+
+        names = user._group_names_cache = set(
+            hotcache.cached(hotcache.roles_key(user.pk), lambda: sorted(user.groups.values_list("name", flat=True)))
+        )
     return frozenset(names) & frozenset(ROLE_KEYS)
 
 
 def forget_roles(user) -> None:
-    """Drop the cached group names after the user's groups changed."""
+    """Drop the cached group names after the user's groups changed (on the object and in the shared cache)."""
+    from . import hotcache
+
     if hasattr(user, "_group_names_cache"):
         del user._group_names_cache
+    if getattr(user, "pk", None) is not None:
+        hotcache.forget([hotcache.roles_key(user.pk)])
+
+
+def groups_changed(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    """m2m_changed receiver of User.groups (connected in invest.apps): whoever gained or lost a group, from
+    either side (user.groups.add, group.user_set.remove, clear), is read again on their next request."""
+    from . import hotcache
+
+    if not reverse:  # instance is the user
+        if action in ("post_add", "post_remove", "post_clear"):
+            forget_roles(instance)
+        return
+    if action == "pre_clear":  # instance is the group: its users, before they are gone
+        user_ids = list(instance.user_set.values_list("pk", flat=True))
+    elif action in ("post_add", "post_remove"):
+        user_ids = list(pk_set or ())
+    else:
+        return
+    hotcache.forget([hotcache.roles_key(pk) for pk in user_ids])
+
+
+def group_renamed_or_deleted(sender, instance, **kwargs) -> None:
+    """post_save / pre_delete receiver of Group: its members' names changed."""
+    from . import hotcache
+
+    if instance.pk is not None and not kwargs.get("created"):
+        hotcache.forget([hotcache.roles_key(pk) for pk in instance.user_set.values_list("pk", flat=True)])
 
 
 def users_with_roles(*keys: str) -> list:

@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # One shared-cache read per request for the user's roles and companies, the calendar and the choices.
+    "invest.hotcache.RequestCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -104,6 +106,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 ROOT_URLCONF = "invest.urls"
+# Django's widget templates, with the plain inputs and selects written out in Python (the same HTML).
+FORM_RENDERER = "invest.forms_renderer.FastWidgetRenderer"
 WSGI_APPLICATION = "invest.wsgi.application"
 
 TEMPLATES = [
@@ -148,6 +152,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://django_cache")}
 if CACHES["default"]["BACKEND"].endswith("RedisCache"):
     CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
+# The cache holds two entries per signed-in user (invest.hotcache): the database cache's default of 300 entries
+# would evict them all the time (and count its rows on every write).
+if CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -19,6 +19,31 @@ def published_items() -> QuerySet[SupportItem]:
     )
 
 
+def filter_choices() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The item and round choices of the queue filters, in the active language: (code, "code name") and
+    (pk, "policy round"). Kept by each process for the catalogue's current version (invest.hotcache), which
+    any save or delete of a policy, item or round renews (policies.apps)."""
+    from django.utils.translation import get_language
+
+    from invest import hotcache
+
+    known = hotcache.shared(hotcache.CATALOGUE)
+    language = get_language()
+    if language not in known:
+        known[language] = (
+            [(i.code, f"{i.code} {i.name}") for i in SupportItem.objects.order_by("code")],
+            [(str(r.pk), str(r)) for r in Round.objects.select_related("policy")],
+        )
+    return known[language]
+
+
+def catalogue_changed(*args, **kwargs) -> None:
+    """Receiver of Policy, SupportItem and Round saves and deletes."""
+    from invest import hotcache
+
+    hotcache.bump(hotcache.CATALOGUE)
+
+
 def member_companies(user) -> QuerySet:
     """Companies the user acts for (confirmed memberships, companies.selectors.member_company_ids)."""
     from companies.models import Company

@@ -466,15 +466,12 @@ class QueueFilterForm(forms.Form):
     )
 
     def __init__(self, *args, blank_stage=None, **kwargs):
-        from policies.models import Round, SupportItem
+        from policies.selectors import filter_choices
 
         super().__init__(*args, **kwargs)
         self.fields["stage"].choices = [("", blank_stage or _("我的待办阶段"))] + [
             (s.key, s.label) for s in workflow.STATES if s.key != "draft"
         ]
-        self.fields["item"].choices = [("", _("全部事项"))] + [
-            (i.code, f"{i.code} {i.name}") for i in SupportItem.objects.order_by("code")
-        ]
-        self.fields["round"].choices = [("", _("全部批次"))] + [
-            (str(r.pk), str(r)) for r in Round.objects.select_related("policy")
-        ]
+        items, rounds = filter_choices()
+        self.fields["item"].choices = [("", _("全部事项"))] + items
+        self.fields["round"].choices = [("", _("全部批次"))] + rounds
