@@ -112,7 +112,19 @@ class Application(WorkflowTransitions, ConcurrentTransitionMixin, models.Model):
         verbose_name = _("申报案件")
         verbose_name_plural = _("申报案件")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["round", "state"]), models.Index(fields=["company", "state"])]
+        indexes = [
+            models.Index(fields=["round", "state"]),
+            models.Index(fields=["company", "state"]),
+            # The queue's stage and its sorts (portal.selectors.SORTS): a page's ids come from one of these,
+            # read in order or index-only, then the page's 50 rows by id (invest.paging), however many cases
+            # wait in the stage.
+            models.Index(fields=["state", "due_date", "submitted_at", "id"], name="case_queue_due_idx"),
+            models.Index(fields=["state", "submitted_at", "id"], name="case_queue_submitted_idx"),
+            models.Index(fields=["state", "computed_amount", "id"], name="case_queue_amount_idx"),
+            models.Index(fields=["state", "case_number"], name="case_queue_number_idx"),
+            # Meta.ordering, the applicant's list and the API's: newest first
+            models.Index(fields=["created_at", "id"], name="case_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_number} {self.project_title}"

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from applications.models import Application, Material
 from applications.workdays import WorkingCalendar, today
+from invest.paging import CappedPaginator
 from invest.roles import has_role, user_roles
 from policies.services import display_value, evaluate_item
 
@@ -75,8 +76,10 @@ CASES_PAGE_SIZE = 20
 
 def paginate(request: HttpRequest, rows, per_page: int) -> tuple[Page, str]:
     """One page of rows (?page=N, out-of-range numbers show the nearest page) and the query string
-    without the page number, for the page links to keep the filters."""
-    page = Paginator(rows, per_page).get_page(request.GET.get("page"))
+    without the page number, for the page links to keep the filters. The count stops at
+    invest.paging.COUNT_CAP rows (a list longer than that offers its first COUNT_CAP rows and says about how
+    many there are), so a page costs the same at a million cases as at ten thousand."""
+    page = CappedPaginator(rows, per_page).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return page, params.urlencode()

@@ -497,28 +497,29 @@ def _dashboard_cases(request: HttpRequest):
             | Q(project_title__icontains=filters.q)
             | Q(company__name__icontains=filters.q)
         )
-    return form, qs.order_by(*selectors.SORTS.get(filters.sort, selectors.SORTS["due"]))
+    return form, filters, qs.order_by(*selectors.SORTS.get(filters.sort, selectors.SORTS["due"]))
 
 
 @role_required(*DASHBOARD_ROLES)
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    form, qs = _dashboard_cases(request)
-    stages = [s for s in selectors.cases_per_stage(qs) if s["count"]]
-    items = selectors.cases_per_item(qs)
-    budgets = selectors.round_budgets()
-    durations = selectors.average_working_days_per_stage(qs)
+    form, filters, qs = _dashboard_cases(request)
+    figures = selectors.dashboard_figures(qs, filters)
+    stages, items, durations = figures["stages"], figures["items"], figures["durations"]
     return render(
         request,
         "portal/dashboard.html",
         {
             "filter_form": form,
-            "total": qs.count(),
+            "figures_at": figures["at"],
+            "figures_ttl_minutes": selectors.DASHBOARD_FIGURES_TTL // 60,
+            "total": figures["total"],
+            "overdue_total": figures["overdue_total"],
             "stages": stages,
             "stage_chart": selectors.bar_chart(stages, "count"),
             "items": items,
             "item_chart": selectors.bar_chart(items, "count", "code"),
-            "budgets": budgets,
+            "budgets": figures["budgets"],
             "durations": durations,
             "duration_chart": selectors.bar_chart([{**d, "days": round(d["days"], 1)} for d in durations], "days"),
             "overdue": [(c, deadline_info(c)) for c in selectors.overdue_cases(qs)[:50]],
@@ -538,7 +539,7 @@ def export(request: HttpRequest) -> HttpResponse:
     from applications.exporting import cases_workbook
     from invest.exporting import XLSX_CONTENT_TYPE
 
-    _form, qs = _dashboard_cases(request)
+    _form, _, qs = _dashboard_cases(request)
     response = HttpResponse(cases_workbook(qs), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="cases-{today().isoformat()}.xlsx"'
     return response

@@ -16,8 +16,11 @@ from ..forms import (
     ObjectionForm,
 )
 from .common import (
+    paginate,
     public_links,
 )
+
+NOTICES_PAGE_SIZE = 100
 
 
 @require_GET
@@ -27,7 +30,11 @@ def notices(request: HttpRequest) -> HttpResponse:
         .select_related("company", "item", "notice_batch")
         .order_by("notice_batch_id", "case_number")
     )
-    return render(request, "portal/notices.html", {"cases": cases, **public_links()})
+    # 100 a page: a province's 公示 can hold thousands of cases at once (bench/scale.py)
+    page, page_query = paginate(request, cases, NOTICES_PAGE_SIZE)
+    return render(
+        request, "portal/notices.html", {"cases": page, "page": page, "page_query": page_query, **public_links()}
+    )
 
 
 @require_http_methods(["GET", "POST"])
