@@ -170,6 +170,10 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
+        # The message catalogues are built, not committed: build the baseline's as the working tree has its own.
+        subprocess.run(
+            [sys.executable, "manage.py", "compilemessages"], cwd=tmp, check=True, capture_output=True, env=os.environ
+        )
         rev = subprocess.run(["git", "-C", str(tmp), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
         trees.append((f"baseline {rev.stdout.strip()}", tmp))
     trees.append(("working tree", ROOT))
