@@ -263,7 +263,8 @@ def progress(application: Application) -> list[Step]:
 
 
 def cases_per_stage(qs: QuerySet[Application]) -> list[dict[str, Any]]:
-    counts = dict(qs.values_list("state").annotate(n=Count("id")))
+    # without the list's ordering, which GROUP BY would otherwise take in (one row per case, not per stage)
+    counts = dict(qs.order_by().values_list("state").annotate(n=Count("id")))
     return [{"key": s.key, "label": s.label, "count": counts.get(s.key, 0)} for s in workflow.STATES]
 
 

@@ -6,6 +6,7 @@ from the stage visits in one query. The cap is made small here so that a few cas
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.cache import cache
@@ -171,3 +172,13 @@ def test_dashboard_figures_are_kept_for_minutes_and_say_when_they_were_worked_ou
     assert text.count("T-") >= 5  # while the case list beside them is live
     _, text, _ = cold(client, url)
     assert '<span class="kpi-value">5</span>' in text
+
+
+def test_dashboard_counts_each_stage_once_whatever_the_lists_sort(client, staff, world):
+    world(3, accepted=True)  # three cases with different submission times, the list's sort
+    world(2, in_preliminary_review=True)
+    client.force_login(staff["manager"])
+    _, text, _ = cold(client, reverse("portal:dashboard"), {"sort": "submitted"})
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td class="num">(\d+)</td></tr>', text)
+    assert ("已受理", "3") in rows and ("初审中", "2") in rows
+    assert [label for label, _ in rows].count("已受理") == 1
