@@ -1,6 +1,7 @@
 """Load benchmark: gunicorn (2 workers) on PostgreSQL, 10,000 cases, 50 concurrent clients.
 
     scripts/with-postgres .venv/bin/python bench/load.py [--seconds 60] [--clients 50] [--cases 10000]
+    scripts/cluster run .venv/bin/python bench/load.py --target '$CLUSTER_URL'   # through nginx, two app hosts
 
 Refuses to run without DATABASE_URL=postgres://… (it migrates and fills that database, so give it a
 throw-away one, as scripts/with-postgres does). Steps:
@@ -337,6 +338,12 @@ def main() -> None:
         default=1.0,
         help="mean seconds a client waits between its requests (0: closed loop, measures the saturation point)",
     )
+    parser.add_argument(
+        "--target",
+        help="drive a running service at this address instead of starting gunicorn here, e.g. the cluster's nginx: "
+        "scripts/cluster run .venv/bin/python bench/load.py --target '$CLUSTER_URL' (it seeds the database the "
+        "service uses, DATABASE_URL)",
+    )
     args = parser.parse_args()
     setup_django()
 
@@ -360,6 +367,23 @@ def main() -> None:
     from django.db import connections
 
     connections.close_all()
+    if args.target:
+        from urllib.parse import urlsplit
+
+        target = urlsplit(os.path.expandvars(args.target))
+        if target.hostname not in ("127.0.0.1", "localhost") or not target.port:
+            sys.exit("--target must be http://127.0.0.1:<port> (the clients speak to loopback)")
+        port = target.port
+        wait_for(port)
+        print(f"\ntarget {args.target}: {args.clients} clients for {args.seconds} s, think time {args.think:g} s mean")
+        print(f"load average before traffic: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        base, base_errors, _, _ = drive(port, 10, 2, item, rnd, applicants, staff, think=0)
+        results, errors, samples, elapsed = drive(
+            port, args.seconds, args.clients, item, rnd, applicants, staff, think=args.think
+        )
+        print(f"load average after traffic: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        report(results, errors, samples, elapsed, base, base_errors)
+        return
     port = free_port()
     env = {**os.environ, "DEBUG": "false"}
     server = subprocess.Popen(
@@ -398,6 +422,10 @@ def main() -> None:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+    report(results, errors, samples, elapsed, base, base_errors)
+
+
+def report(results, errors, samples, elapsed, base, base_errors) -> None:
     total = sum(len(v) for v in results.values())
     print(f"\n{total} requests in {elapsed:.1f} s = {total / elapsed:.1f} requests/s; errors: {sum(errors.values())}")
     print(f"{'page':<16} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
