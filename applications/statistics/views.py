@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from applications.portal.selectors import DASHBOARD_FIGURES_TTL
 from applications.portal.views.common import role_required
 from invest.exporting import XLSX_CONTENT_TYPE
 from invest.roles import STATISTICS_ROLES
@@ -15,15 +16,16 @@ from . import charts, exporting, queries
 from .forms import StatisticsFilterForm
 
 
-def _figures(request: HttpRequest) -> tuple[StatisticsFilterForm, queries.Figures]:
+def _figures(request: HttpRequest):
     form = StatisticsFilterForm(request.GET or None)
-    return form, queries.figures(form.filters())
+    figures, at = queries.cached_figures(form.filters())
+    return form, figures, at
 
 
 @role_required(*STATISTICS_ROLES)
 @require_GET
 def page(request: HttpRequest) -> HttpResponse:
-    form, figures = _figures(request)
+    form, figures, at = _figures(request)
     year = figures.filters.year
     money = [("approved", _("批准金额")), ("paid", _("拨付金额"))]
     return render(
@@ -32,6 +34,8 @@ def page(request: HttpRequest) -> HttpResponse:
         {
             "filter_form": form,
             "figures": figures,
+            "figures_at": at,
+            "figures_ttl_minutes": DASHBOARD_FIGURES_TTL // 60,
             "year": year,
             "last_year": year - 1,
             "totals": figures.totals,
@@ -62,7 +66,7 @@ def page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export(request: HttpRequest) -> HttpResponse:
     """The page's tables as an XLSX workbook, one sheet per table, with the same filters."""
-    _form, figures = _figures(request)
+    _form, figures, _at = _figures(request)
     response = HttpResponse(exporting.workbook(figures), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="statistics-{figures.filters.year}.xlsx"'
     return response

@@ -7,6 +7,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -185,6 +186,7 @@ def test_the_query_count_does_not_grow_with_the_cases(db, manager_client):
     manager_client.get(url)  # the session and the user, loaded once
 
     def count(path) -> int:
+        cache.clear()  # the figures worked out again, not read from the 10-minute cache
         with CaptureQueriesContext(connection) as queries:
             assert manager_client.get(path).status_code == 200
         return len(queries)
@@ -193,3 +195,24 @@ def test_the_query_count_does_not_grow_with_the_cases(db, manager_client):
     add_cases(world, 250)
     assert len(world.cases) == 300
     assert (count(url), count(reverse("statistics:export"))) == small
+
+
+def test_the_figures_are_kept_ten_minutes_and_the_page_says_since_when(db, manager_client, time_machine):
+    import datetime as dt
+
+    world = build_world(cases=40, seed=5)
+    first = _rows(_page(manager_client).items)
+    response = manager_client.get(reverse("statistics:page"))
+    assert "统计数字截至" in response.text and "每 10 分钟更新" in response.text
+
+    add_cases(world, 60)
+    assert _rows(_page(manager_client).items) == first, "worked out again within the ten minutes"
+
+    time_machine.move_to(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11), tick=True)
+    later = _rows(_page(manager_client).items)
+    assert later != first
+    assert later == _rows_expected(world)
+
+
+def _rows_expected(world) -> dict:
+    return _nonzero(expected(world, "item"))
