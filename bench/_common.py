@@ -36,3 +36,19 @@ def setup_django(*, migrate: bool = True) -> str:
     from django.db import connection
 
     return connection.vendor
+
+
+def setup_postgres_django(script: str) -> None:
+    """Configure Django for a benchmark that fills the PostgreSQL database it is given (DATABASE_URL, a
+    throw-away one from scripts/with-postgres), with files in a temporary folder; refuse anything else."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit(
+            f"bench/{script} measures the service on PostgreSQL and fills the database it is given.\n"
+            f"Run it as: scripts/with-postgres .venv/bin/python bench/{script}"
+        )
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "invest.settings")
+    os.environ.setdefault("FILE_STORE", tempfile.mkdtemp(prefix="jj-bench-files-"))
+    import django
+
+    django.setup()

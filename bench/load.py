@@ -33,7 +33,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -49,17 +48,9 @@ STATES = ["submitted", "accepted", "preliminary_review", "pending_decision", "pu
 
 
 def setup_django() -> None:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit(
-            "bench/load.py measures the service on PostgreSQL and fills the database it is given.\n"
-            "Run it as: scripts/with-postgres .venv/bin/python bench/load.py"
-        )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "invest.settings")
-    os.environ.setdefault("FILE_STORE", tempfile.mkdtemp(prefix="jj-load-files-"))
-    import django
+    from _common import setup_postgres_django
 
-    django.setup()
+    setup_postgres_django("load.py")
 
 
 def seed(clients: int):

@@ -34,7 +34,6 @@ import json
 import os
 import random
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -119,17 +118,9 @@ TARGET_RATIO = 1.5
 
 
 def setup_django() -> None:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit(
-            "bench/scale.py measures the service on PostgreSQL and fills the database it is given.\n"
-            "Run it as: scripts/with-postgres .venv/bin/python bench/scale.py"
-        )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "invest.settings")
-    os.environ.setdefault("FILE_STORE", tempfile.mkdtemp(prefix="jj-scale-files-"))
-    import django
+    from _common import setup_postgres_django
 
-    django.setup()
+    setup_postgres_django("scale.py")
 
 
 def load() -> str:

@@ -28,6 +28,14 @@ import pytest
 
 pytestmark = pytest.mark.usefixtures("cluster_db")
 
+
+def session_cookie(user) -> str:
+    """A signed-in session in the shared database, as bench/load.py signs its clients in."""
+    from bench.load import session_cookie as cookie
+
+    return cookie(user)
+
+
 APP_A, APP_B, NGINX = (os.environ.get(k, "") for k in ("CLUSTER_APP_A", "CLUSTER_APP_B", "CLUSTER_URL"))
 PAGES = ("/", "/policies/", "/notices/", "/my/cases/", "/inbox/")
 
@@ -41,20 +49,6 @@ def pdf(title: str) -> bytes:
     buffer = BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
-
-
-def session_cookie(user) -> str:
-    """A signed-in session in the shared database, as the login page would make it."""
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    store = SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.create()
-    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
 
 
 def get(base: str, path: str, cookie: str = "", timeout: float = 30) -> tuple[int, bytes]:
