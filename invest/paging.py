@@ -14,6 +14,14 @@ sorting a few thousand whole cases (their facts and snapshots) is not.
 
 On PostgreSQL the estimate is asked for on every count, used or not, so that a page costs the same number of
 queries whether its list is below the cap or above it.
+
+A list over several values of an index's leading column (the reviewer's queue: two stages, sorted by deadline)
+can be given as ``parts``, one queryset per value. The database can read each part's index in the list's
+order but not the two at once: asked for ``state IN (a, b) ORDER BY due_date``, it reads and sorts every
+matching entry (25,000 waiting cases at a million, 350 ms), however short the page. With parts the page's ids
+are one query, ``(… WHERE state = a ORDER BY … LIMIT top) UNION ALL (… state = b …) ORDER BY … LIMIT 50
+OFFSET bottom``: each part stops after the page's last row, and PostgreSQL merges the parts in order (Merge
+Append). Where the database cannot order and limit inside a UNION (SQLite), the list is read whole as before.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import json
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models.query import EmptyQuerySet
 from django.utils.functional import cached_property
 
 #: Rows a list counts exactly; beyond them it shows an estimate and its first COUNT_CAP rows.
@@ -53,9 +62,11 @@ class CappedPaginator(Paginator):
     """A Paginator whose count stops at ``cap``: ``capped`` says whether there are more rows than that, and
     ``estimate`` how many there are about (PostgreSQL) or None."""
 
-    def __init__(self, object_list, per_page, *, cap: int | None = None, **kwargs):
+    def __init__(self, object_list, per_page, *, cap: int | None = None, parts=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.cap = COUNT_CAP if cap is None else cap
+        #: disjoint querysets whose union is object_list, each ordered as it is (see the module's text)
+        self.parts = list(parts or ())
         self.capped = False
         self.estimate: int | None = None
 
@@ -83,9 +94,19 @@ class CappedPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        ids = [row[0] for row in rows.values_list("pk", *_order_names(rows))[bottom:top]]
+        ids = self._page_ids(rows, bottom, top)
         found = {obj.pk: obj for obj in rows.order_by().filter(pk__in=ids)}
         return self._get_page([found[pk] for pk in ids if pk in found], number, self)
+
+    def _page_ids(self, rows, bottom: int, top: int) -> list:
+        parts = [part for part in self.parts if not isinstance(part, EmptyQuerySet)]
+        if len(parts) > 1 and top > bottom and connections[rows.db].features.supports_slicing_ordering_in_compound:
+            order = rows.query.order_by
+            names = [name.lstrip("-") for name in order]
+            first, *others = [part.values_list("pk", *names).order_by(*order)[:top] for part in parts]
+            merged = first.union(*others, all=True).order_by(*order)[bottom:top]
+            return [row[0] for row in merged]
+        return [row[0] for row in rows.values_list("pk", *_order_names(rows))[bottom:top]]
 
 
 def _order_names(queryset) -> list[str]:

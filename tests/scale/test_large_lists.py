@@ -182,3 +182,39 @@ def test_dashboard_counts_each_stage_once_whatever_the_lists_sort(client, staff,
     rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td class="num">(\d+)</td></tr>', text)
     assert ("已受理", "3") in rows and ("初审中", "2") in rows
     assert [label for label, _ in rows].count("已受理") == 1
+
+
+def test_the_two_stage_queue_pages_stage_by_stage_in_the_same_order(staff, world):
+    """The reviewer's default queue (已受理 + 初审) reads each stage in the sort's order and merges them: the
+    same cases on the same pages as one sorted list, ties and missing deadlines included."""
+    from applications.portal import selectors
+
+    cases = world(9, accepted=True) + world(8, in_preliminary_review=True)
+    for n, case in enumerate(cases):  # deadlines and amounts with ties and gaps, across both stages
+        Application.objects.filter(pk=case.pk).update(
+            due_date=None if n % 5 == 0 else dt.date(2026, 7, 1 + n % 4), computed_amount=(n % 3) * 1000
+        )
+    reviewer = staff["reviewer"]
+    for sort in selectors.SORTS:
+        filters = selectors.QueueFilters(sort=sort)
+        rows = selectors.queue(reviewer, filters)
+        parts = selectors.queue_parts(reviewer, filters, rows)
+        assert len(parts) == 2
+        whole = [case.pk for case in rows]
+        assert sorted(whole) == sorted(case.pk for case in cases)
+        with CaptureQueriesContext(connection) as ctx:
+            paged = [
+                case.pk for number in (1, 2, 3, 4) for case in paging.CappedPaginator(rows, 5, parts=parts).page(number)
+            ]
+        assert paged == whole, sort
+        if connection.vendor == "postgresql":
+            ids = [q["sql"] for q in ctx.captured_queries if "UNION ALL" in q["sql"]]
+            assert len(ids) == 4 and ids[0].count("LIMIT") == 3  # one per stage, one for the page
+
+
+def test_a_chosen_stage_or_every_stage_is_one_list(staff):
+    from applications.portal import selectors
+
+    rows = Application.objects.all()
+    assert selectors.queue_parts(staff["reviewer"], selectors.QueueFilters(stage="accepted"), rows) == []
+    assert selectors.queue_parts(staff["reviewer"], selectors.QueueFilters(all_stages=True), rows) == []

@@ -74,12 +74,13 @@ QUEUE_PAGE_SIZE = 50
 CASES_PAGE_SIZE = 20
 
 
-def paginate(request: HttpRequest, rows, per_page: int) -> tuple[Page, str]:
+def paginate(request: HttpRequest, rows, per_page: int, *, parts=None) -> tuple[Page, str]:
     """One page of rows (?page=N, out-of-range numbers show the nearest page) and the query string
     without the page number, for the page links to keep the filters. The count stops at
     invest.paging.COUNT_CAP rows (a list longer than that offers its first COUNT_CAP rows and says about how
-    many there are), so a page costs the same at a million cases as at ten thousand."""
-    page = CappedPaginator(rows, per_page).get_page(request.GET.get("page"))
+    many there are), so a page costs the same at a million cases as at ten thousand. ``parts``: the rows one
+    stage at a time (see CappedPaginator)."""
+    page = CappedPaginator(rows, per_page, parts=parts).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return page, params.urlencode()

@@ -75,7 +75,9 @@ def _filters(request: HttpRequest, blank_stage=None) -> tuple[QueueFilterForm, s
 @require_GET
 def workbench(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
-    page, page_query = paginate(request, selectors.queue(request.user, filters), QUEUE_PAGE_SIZE)
+    rows = selectors.queue(request.user, filters)
+    parts = selectors.queue_parts(request.user, filters, rows)
+    page, page_query = paginate(request, rows, QUEUE_PAGE_SIZE, parts=parts)
     on, calendar = today(), WorkingCalendar()
     user = request.user
     return render(
