@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from invest.audit import audit
 from invest.notify import notify
-from invest.roles import forget_roles, has_role
+from invest.roles import forget_roles, has_role, holders
 
 from . import uscc
 from .io.importer import import_rows  # noqa: F401  (the bulk import service)
@@ -331,8 +331,7 @@ def _snapshot(registration: CompanyRegistration) -> dict[str, Any]:
 
 
 def _office_users():
-    User = get_user_model()
-    return User.objects.filter(is_active=True, groups__name="manager").distinct()
+    return holders("manager")
 
 
 def register_company(user, data: dict[str, Any], licence) -> CompanyRegistration:

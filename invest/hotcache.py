@@ -35,6 +35,8 @@ TIMEOUT = 600
 CALENDAR = "hot:v:calendar"
 CATALOGUE = "hot:v:catalogue"
 _VERSIONS = (CALENDAR, CATALOGUE)
+#: The groups' ids by name (invest.roles.holders), forgotten when a group is saved or deleted.
+GROUP_IDS = "hot:group-ids"
 
 _state: ContextVar[dict | None] = ContextVar("hotcache", default=None)
 # Per process: version key -> (version, data), the data of the version the cache named last.
@@ -74,7 +76,7 @@ class RequestCacheMiddleware:
 
 
 def _batch(request) -> list[str]:
-    keys = list(_VERSIONS)
+    keys = [*_VERSIONS, GROUP_IDS]
     user = getattr(request, "user", None)
     if getattr(user, "is_authenticated", False):
         keys += [roles_key(user.pk), members_key(user.pk), unread_key(user.pk)]

@@ -26,7 +26,7 @@ from companies import uscc
 from companies.selectors import companies_visible_to
 from invest.api.core import ErrorSerializer, id_param
 from invest.api.schema import AutoSchema
-from invest.roles import has_role
+from invest.roles import has_role, holders
 from policies.api.views import published_items
 from policies.models import Round
 from policies.selectors import open_rounds
@@ -363,7 +363,7 @@ class ExpertViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = ExpertSerializer
 
     def get_queryset(self):
-        return get_user_model().objects.filter(groups__name="expert", is_active=True).order_by("username", "pk")
+        return holders("expert").order_by("username", "pk")
 
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())

@@ -7,12 +7,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from applications import workflow
 from applications.models import CorrectionItem, ExpertAssignment
 from invest.money import figures, parse, to_fen, yuan
+from invest.roles import holders
 from invest.widgets import HtmlDateInput
 from policies.texts import spec_label
 from policies.variables import VARIABLES, validate_number
@@ -405,7 +405,7 @@ class OpinionForm(forms.Form):
 
 
 def experts_queryset():
-    return get_user_model().objects.filter(groups__name="expert", is_active=True).order_by("username").distinct()
+    return holders("expert").order_by("username")
 
 
 class ExpertChoiceField(forms.ModelMultipleChoiceField):
