@@ -122,6 +122,8 @@ class Application(WorkflowTransitions, ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["state", "submitted_at", "id"], name="case_queue_submitted_idx"),
             models.Index(fields=["state", "computed_amount", "id"], name="case_queue_amount_idx"),
             models.Index(fields=["state", "case_number"], name="case_queue_number_idx"),
+            # the queue over every stage (全部阶段), by deadline: read in order, the few drafts skipped
+            models.Index(fields=["due_date", "submitted_at", "id"], name="case_due_idx"),
             # Meta.ordering, the applicant's list and the API's: newest first
             models.Index(fields=["created_at", "id"], name="case_created_idx"),
         ]

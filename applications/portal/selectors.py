@@ -19,6 +19,7 @@ from applications import workflow
 from applications.models import Application, ExpertAssignment
 from applications.visibility import APPLICANT, EXPERT, OFFICE, cases_visible_to
 from applications.workdays import today
+from companies.models import Company
 from invest.audit import EventType
 from invest.models import AuditEntry
 from invest.roles import ALL_CASES_ROLES, has_role, user_roles
@@ -100,11 +101,23 @@ def queue(user, filters: QueueFilters) -> QuerySet[Application]:
         qs = qs.filter(Exists(assigned) | Exists(acted))
     if filters.q:
         qs = qs.filter(
-            Q(case_number__icontains=filters.q)
-            | Q(project_title__icontains=filters.q)
-            | Q(company__name__icontains=filters.q)
+            Q(case_number__icontains=filters.q) | Q(project_title__icontains=filters.q) | by_company(filters.q)
         )
     return qs.order_by(*SORTS.get(filters.sort, SORTS["due"]))
+
+
+#: Companies a search names by id; a search matching more names joins the companies instead.
+SEARCH_COMPANIES_MAX = 500
+
+
+def by_company(text: str) -> Q:
+    """Cases of the companies whose name contains ``text``. The companies are looked up first (from their
+    name's trigram index on PostgreSQL) and named by id, so that the case search is one bitmap of three
+    indexes (case number, title, company) instead of a join filtered row by row."""
+    ids = list(Company.objects.filter(name__icontains=text).values_list("pk", flat=True)[: SEARCH_COMPANIES_MAX + 1])
+    if len(ids) > SEARCH_COMPANIES_MAX:
+        return Q(company__name__icontains=text)
+    return Q(company_id__in=ids)
 
 
 def _expert_only(user) -> bool:

@@ -218,3 +218,35 @@ def test_a_chosen_stage_or_every_stage_is_one_list(staff):
     rows = Application.objects.all()
     assert selectors.queue_parts(staff["reviewer"], selectors.QueueFilters(stage="accepted"), rows) == []
     assert selectors.queue_parts(staff["reviewer"], selectors.QueueFilters(all_stages=True), rows) == []
+
+
+def test_the_queue_search_finds_cases_by_number_title_or_company_however_many_companies_match(
+    client, staff, world, monkeypatch
+):
+    from applications.portal import selectors
+    from tests.factories.companies import CompanyFactory
+
+    by_title, by_number, other = world(3, accepted=True)
+    Application.objects.filter(pk=by_title.pk).update(project_title="电影《江津白沙》")
+    named = CompanyFactory(name="重庆白沙影业有限公司")
+    by_company = ApplicationFactory(company=named, item=by_title.item, round=by_title.round, accepted=True)
+    CompanyFactory(name="白沙第二影业有限公司")  # matches the name, has no case
+    reviewer = staff["reviewer"]
+
+    def found(text: str) -> set[int]:
+        return set(selectors.queue(reviewer, selectors.QueueFilters(q=text)).values_list("pk", flat=True))
+
+    assert found("白沙") == {by_title.pk, by_company.pk}
+    assert found(by_number.case_number.lower()) == {by_number.pk}  # any case
+    monkeypatch.setattr(selectors, "SEARCH_COMPANIES_MAX", 1)  # two companies match: joined instead
+    assert found("白沙") == {by_title.pk, by_company.pk}
+    assert other.pk not in found("白沙")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes exist on PostgreSQL only")
+def test_the_searched_columns_have_trigram_indexes_on_postgresql():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE '%%trgm_idx'")
+        found = dict(cursor.fetchall())
+    assert set(found) == {"case_number_trgm_idx", "case_title_trgm_idx", "company_name_trgm_idx"}
+    assert all("gin" in d and "gin_trgm_ops" in d and "upper" in d for d in found.values())
