@@ -200,7 +200,8 @@ def matching(filters: Filters) -> QuerySet[AuditEntry]:
 
 
 def find_actors(text: str, limit: int = 500) -> list[int]:
-    """The accounts whose user name is ``text`` or whose name contains it."""
+    """The accounts whose user name is ``text`` or whose name contains it (from trigram indexes on PostgreSQL,
+    invest migration 0005)."""
     from django.contrib.auth import get_user_model
 
     text = text.strip()
@@ -211,10 +212,11 @@ def find_actors(text: str, limit: int = 500) -> list[int]:
 
 
 def find_case(text: str) -> int | None:
-    """The case with this case number (JJYS-2026-00012, any case), or None."""
+    """The case with this case number (JJYS-2026-00012, any case, in either case of letters), or None. Case
+    numbers are written in capitals (applications.services.drafts), so the number's unique index finds it."""
     from applications.models import Application
 
-    return Application.objects.filter(case_number__iexact=text.strip()).values_list("pk", flat=True).first()
+    return Application.objects.filter(case_number=text.strip().upper()).values_list("pk", flat=True).first()
 
 
 # --- one page ---------------------------------------------------------------------------------------------

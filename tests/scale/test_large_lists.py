@@ -248,5 +248,12 @@ def test_the_searched_columns_have_trigram_indexes_on_postgresql():
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE '%%trgm_idx'")
         found = dict(cursor.fetchall())
-    assert set(found) == {"case_number_trgm_idx", "case_title_trgm_idx", "company_name_trgm_idx"}
+    assert set(found) == {
+        "case_number_trgm_idx",
+        "case_title_trgm_idx",
+        "company_name_trgm_idx",
+        "user_username_trgm_idx",
+        "user_first_name_trgm_idx",
+        "user_last_name_trgm_idx",
+    }
     assert all("gin" in d and "gin_trgm_ops" in d and "upper" in d for d in found.values())
