@@ -257,3 +257,48 @@ def test_the_searched_columns_have_trigram_indexes_on_postgresql():
         "user_last_name_trgm_idx",
     }
     assert all("gin" in d and "gin_trgm_ops" in d and "upper" in d for d in found.values())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes exist on PostgreSQL only")
+def test_without_pg_trgm_the_migration_says_so_and_builds_no_index(capsys):
+    """An account that may not create the extension: the migration goes on, the search stays unindexed."""
+    from contextlib import contextmanager
+
+    from django.db import DatabaseError
+
+    from invest.search_indexes import trigram_index
+
+    class Refusing:
+        def __getattr__(self, name):
+            return getattr(connection, name)
+
+        @contextmanager
+        def cursor(self):
+            with connection.cursor() as real:
+
+                class Cursor:
+                    def execute(self, sql, params=None):
+                        if "CREATE EXTENSION" in sql:
+                            raise DatabaseError("permission denied to create extension")
+                        return real.execute(sql, params)
+
+                yield Cursor()
+
+    class Editor:
+        def __init__(self):
+            self.connection = Refusing()
+            self.executed = []
+
+        def quote_name(self, name):
+            return connection.ops.quote_name(name)
+
+        def execute(self, sql):
+            self.executed.append(sql)
+
+    editor = Editor()
+    trigram_index("companies_company", "name", "probe_trgm_idx").code(None, editor)
+    assert editor.executed == []  # no CREATE INDEX
+    assert "probe_trgm_idx: pg_trgm is not available" in capsys.readouterr().err
+    with connection.cursor() as cursor:  # the transaction is still usable
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
