@@ -11,11 +11,16 @@ with the file:
   `full_clean`), a column at a time;
 - a credit code seen on an earlier row is found in a temporary SQLite file of the codes read so far (code,
   row number), one statement per chunk: the file holds them, not this process's memory (`_SeenCodes`);
-- the chunk's existing companies are read in one query keyed by its codes, as plain tuples;
+- on PostgreSQL the chunk's valid rows are COPYed into a temporary table and one statement compares them
+  with the stored companies and writes the differences, in the server (`writer.ServerUpsert`): nothing
+  is read back but the counts, the ids of companies whose districts changed, and FormerName rows are
+  written by the same statement;
+- elsewhere (SQLite, a preview, a chunk that is not written) the chunk's existing companies are read in
+  one query keyed by its codes, as plain tuples, and compared here;
 - a row whose values equal the stored ones is "unchanged" and not written, so a re-import is a no-op;
 - new rows are inserted with COPY (PostgreSQL) or one prepared INSERT run by `executemany` (SQLite);
-  changed rows are updated per set of changed columns; all inside one transaction: a file is applied
-  whole or not at all;
+  changed rows are updated (on SQLite per set of changed columns); all inside one transaction: a file is
+  applied whole or not at all;
 - each problem goes to the caller's `on_problem` as it is found (the command's report file, the page's
   rejected-rows file); the report keeps the counts and the first `PROBLEMS_KEPT` problems, and outcomes
   of rows for a preview only up to `keep_rows` of each kind;
@@ -53,7 +58,7 @@ from invest.money import to_fen
 from .columns import BY_FIELD, FIELDS, HeaderError, RowCleaner
 from .reader import ColumnRows, FileError, RowError, RowStream, gc_paused
 from .signals import districts_changed
-from .writer import GROUPS_MAX, Writer, insert_rows, take, update_rows  # noqa: F401 - GROUPS_MAX: tests
+from .writer import GROUPS_MAX, ServerUpsert, Writer, insert_rows, take, update_rows  # noqa: F401 - GROUPS_MAX: tests
 
 LOOKUP_CHUNK = 900  # codes per IN (...) query where SQLite has no JSON functions; below its 999-parameter default
 WRITE_BATCH = 2000
@@ -355,10 +360,12 @@ def _validate_and_write(
 ) -> None:
     """Read, validate, compare and write the file a chunk at a time.
 
-    Each chunk is validated (every column), its codes checked against the rows before it (`_SeenCodes`)
-    and its existing companies read; its inserts and updates are handed to a `Writer`, which on PostgreSQL
-    runs them in a thread of its own: the server inserts and updates one chunk while this process validates
-    the next. All writes happen inside one transaction, which is rolled back if a later chunk turns out to
+    Each chunk is validated (every column) and its codes checked against the rows before it (`_SeenCodes`).
+    On PostgreSQL (unless the registry is empty, or a preview keeps row outcomes) its valid rows are then
+    handed to a `Writer` as one `ServerUpsert` job, compared and written by the server; otherwise its
+    existing companies are read and compared here (`_classify_chunk`) and its inserts and updates handed to
+    the `Writer`. On PostgreSQL the writer runs in a thread of its own: the server compares and writes one
+    chunk while this process validates the next. All writes happen inside one transaction, which is rolled back if a later chunk turns out to
     hold an invalid row (without `skip_invalid`) or the file turns out unreadable: nothing of a refused
     file is kept. Only the chunk at hand is in memory, besides the counts, the first problems, the
     outcomes kept for a preview and the ids of the companies whose districts changed (8 bytes each).
@@ -378,6 +385,11 @@ def _validate_and_write(
         # has written can only come again as a duplicate, which is invalid. No lookups then.
         registry_empty = not Company.objects.exists()
         writer = Writer(db, threaded=True) if writing else None
+        # On PostgreSQL the server compares the rows it is given with the stored ones (`ServerUpsert`);
+        # a preview keeping row outcomes compares here, as does a chunk that is not written.
+        server = None
+        if writing and db.vendor == "postgresql" and not registry_empty and not kept:
+            server = ServerUpsert(db, all_fields, [all_fields[i] for i in sorted(watched)])
         done = 0
         try:
             for block in _blocks(rows, CHUNK):
@@ -387,29 +399,44 @@ def _validate_and_write(
                 if numbers:
                     chunk = cleaner.clean_columns(cells, numbers)
                     _flag_duplicates(chunk.columns[0], numbers, chunk.errors, seen)
-                    renamed: list[FormerName] = []
-                    inserts, updates = _classify_chunk(
-                        report, chunk, block, first, kept, renamed, on_problem, registry_empty
-                    )
-                    writing = writing and (skip_invalid or not report.invalid)
-                    if watched:
-                        moved.extend(pk for pk, _position, changed in updates if watched.intersection(changed))
-                    if writing and (inserts is None or inserts or updates):
-                        writer.submit(_chunk_writes(writer.db, chunk, inserts, updates))
-                    if writing and renamed:
-                        FormerName.objects.bulk_create(renamed, batch_size=WRITE_BATCH)
-                    del chunk, cells, renamed, inserts, updates
+                    writing = writing and (skip_invalid or not (report.invalid or chunk.errors))
+                    if writing and server is not None:
+                        valid = _report_invalid(report, chunk, block, first, kept, on_problem)
+                        count = len(chunk.numbers) if valid is None else len(valid)
+                        job = server.job(take(chunk.columns, valid), count, timezone.now(), timezone.localdate())
+                        writer.submit(job)
+                        del chunk, cells, job
+                    else:
+                        renamed: list[FormerName] = []
+                        inserts, updates = _classify_chunk(
+                            report, chunk, block, first, kept, renamed, on_problem, registry_empty
+                        )
+                        if watched:
+                            moved.extend(pk for pk, _position, changed in updates if watched.intersection(changed))
+                        if writing and (inserts is None or inserts or updates):
+                            writer.submit(_chunk_writes(writer.db, chunk, inserts, updates))
+                        if writing and renamed:
+                            FormerName.objects.bulk_create(renamed, batch_size=WRITE_BATCH)
+                        del chunk, cells, renamed, inserts, updates
                 del block
                 if progress is not None:
                     progress(done, max(estimated_rows, done))
                 gc.collect(1)  # the young objects only: cyclic garbage of a chunk (none expected) goes with it
+            if server is not None and writing:
+                writer.submit(server.finish())
         except FileError as exc:  # a streamed file found unreadable midway (a broken quote, a bad sheet)
             report.file_error = str(exc)
-            report.new = report.updated = report.unchanged = 0
             writing = False
         finally:
             if writer is not None:
                 writer.finish()
+        if report.file_error:
+            report.new = report.updated = report.unchanged = 0
+        elif server is not None:  # the chunks the server compared (the writer is done with them)
+            report.new += server.new
+            report.updated += server.updated
+            report.unchanged += server.compared - server.new - server.updated
+            moved.extend(server.moved)
         report.rows_read = done
         report.rows = kept.invalid + kept.valid
         if writing:
@@ -427,28 +454,17 @@ def _validate_and_write(
         _record(report, actor, file_name, file_sha256, source, dry_run, skip_invalid, operator)
 
 
-def _classify_chunk(report, table, block, first, kept, renamed, on_problem, registry_empty=False):
-    """Report a chunk's invalid rows and sort its valid ones into inserts and updates.
-
-    Returns (positions of the new rows, or None for every row of the chunk; updates: (pk, position,
-    indexes of the changed fields)), positions counted within the chunk.
-    """
+def _report_invalid(report, table, block, first, kept, on_problem) -> list[int] | None:
+    """Report a chunk's invalid rows (in file order); returns the positions of the valid ones, or None
+    when every row is valid."""
     all_fields = table.fields
     errors, numbers = table.errors, table.numbers
-    codes = table.columns[0]
-    valid = [position for position in range(len(numbers)) if position not in errors] if errors else None
-
-    def cells_of(position: int) -> Sequence[Any]:
-        return block[numbers[position] - first]
-
-    def outcome(position: int, kind: str, before: dict | None = None) -> RowOutcome:
-        values = dict(zip(all_fields, table.row(position), strict=True))
-        return RowOutcome(numbers[position], kind, codes[position], values, before or {}, cells=cells_of(position))
-
+    if not errors:
+        return None
     for position in sorted(errors):
         report.invalid += 1
         number = numbers[position]
-        cells = cells_of(position)
+        cells = block[number - first]
         for column, message in errors[position]:
             report.add_problem(RowError(number, column, message, cells), on_problem)
         if kept.wants("invalid"):
@@ -458,6 +474,26 @@ def _classify_chunk(report, table, block, first, kept, renamed, on_problem, regi
                     number, "invalid", values.get("credit_code") or "", values, errors=errors[position], cells=cells
                 )
             )
+    return [position for position in range(len(numbers)) if position not in errors]
+
+
+def _classify_chunk(report, table, block, first, kept, renamed, on_problem, registry_empty=False):
+    """Report a chunk's invalid rows and sort its valid ones into inserts and updates.
+
+    Returns (positions of the new rows, or None for every row of the chunk; updates: (pk, position,
+    indexes of the changed fields)), positions counted within the chunk.
+    """
+    all_fields = table.fields
+    numbers = table.numbers
+    codes = table.columns[0]
+    valid = _report_invalid(report, table, block, first, kept, on_problem)
+
+    def cells_of(position: int) -> Sequence[Any]:
+        return block[numbers[position] - first]
+
+    def outcome(position: int, kind: str, before: dict | None = None) -> RowOutcome:
+        values = dict(zip(all_fields, table.row(position), strict=True))
+        return RowOutcome(numbers[position], kind, codes[position], values, before or {}, cells=cells_of(position))
 
     positions = range(len(numbers)) if valid is None else valid
     stored = {} if registry_empty else _existing(take([codes], valid)[0], all_fields[1:])

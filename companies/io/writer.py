@@ -1,6 +1,7 @@
 """The writes of a company import: new rows by COPY (PostgreSQL) or one prepared INSERT (SQLite), changed
-rows by the columns that changed, run in order by a `Writer` (on PostgreSQL in a thread of its own, while
-the importer validates the next chunk). Used by companies.io.importer only; values arrive in the driver's
+rows by the columns that changed, or on PostgreSQL a chunk compared with the registry and written by the
+server (`ServerUpsert`), run in order by a `Writer` (on PostgreSQL in a thread of its own, while the
+importer validates the next chunk). Used by companies.io.importer only; values arrive in the driver's
 form, prepared there.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from companies.models import Company
+from companies.models import Company, FormerName
 
 from .columns import DEFAULTS
 
@@ -202,14 +203,12 @@ def _copy_text(values: Sequence[Any], field: str) -> Sequence[str]:
 
 
 def _copy_lines(columns, fields, tail: tuple, tail_fields, count: int, tail_before_last=False) -> list[str]:
-    """COPY text for `count` rows of the given columns plus the constant `tail` (after the columns, or
-    before the last one), in pieces of COPY_CHUNK rows."""
+    """COPY text for `count` rows of the given columns plus the constant `tail` if any (after the columns,
+    or before the last one), in pieces of COPY_CHUNK rows."""
     texts = [_copy_text(column, field) for column, field in zip(columns, fields, strict=True)]
-    constant = "\t".join(_copy_text([value], field)[0] for value, field in zip(tail, tail_fields, strict=True))
-    if tail_before_last:
-        texts = [*texts[:-1], [constant] * count, texts[-1]]
-    else:
-        texts = [*texts, [constant] * count]
+    if tail:  # none for the rows of a ServerUpsert
+        constant = "\t".join(_copy_text([value], field)[0] for value, field in zip(tail, tail_fields, strict=True))
+        texts = [*texts[:-1], [constant] * count, texts[-1]] if tail_before_last else [*texts, [constant] * count]
     return [
         "\n".join(map("\t".join, zip(*[text[start : start + COPY_CHUNK] for text in texts], strict=True))) + "\n"
         for start in range(0, count, COPY_CHUNK)
@@ -220,3 +219,121 @@ def _copy(db, sql: str, pieces: list[str]) -> None:
     with db.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         for piece in pieces:
             copy.write(piece)
+
+
+# --- PostgreSQL: a chunk compared and written in the server ------------------------------------------------
+# Reading a chunk's stored companies back into Python to compare them costs more than the server's whole
+# write (the rows' values are sent, parsed into Decimal/date/str, compared a column at a time). Instead the
+# chunk's valid rows are COPYed into a temporary table and two statements do the rest: one UPDATE writes
+# the rows whose values differ from the stored ones (and only those: unchanged rows keep their
+# updated_at), returning what the report needs, and one INSERT adds the codes not stored yet.
+
+ROWS_TABLE = "company_import_rows"
+
+
+class ServerUpsert:
+    """The chunks of one PostgreSQL import, compared with the registry and written by the server.
+
+    `job(columns, count, now, today)` prepares one chunk's COPY text here (the importing thread) and
+    returns the write for the `Writer`, which runs it and adds to the counts: `new`, `updated` and
+    `compared` (rows sent), the ids of `moved` companies (a district column changed: the
+    districts_changed signal) and, in the same statement, a FormerName for each company renamed. The
+    file's valid rows have distinct codes (a repeated code is an invalid row), so each row of the
+    temporary table matches at most one company.
+    """
+
+    def __init__(self, db, fields: tuple[str, ...], watched: Sequence[str]):
+        self.db = db
+        self.fields = fields
+        self.new = self.updated = self.compared = 0
+        self.moved: list[int] = []
+        self.created = False
+        meta = Company._meta
+        qn = db.ops.quote_name
+        table = qn(meta.db_table)
+        rows = qn(ROWS_TABLE)
+        cols = [qn(meta.get_field(name).column) for name in fields]
+        code = qn(meta.get_field("credit_code").column)
+        self.create = (
+            f"CREATE TEMPORARY TABLE {rows} ON COMMIT DROP AS SELECT {', '.join(cols)} FROM {table} WITH NO DATA"
+        )
+        self.truncate = f"TRUNCATE {rows}"
+        self.copy = f"COPY {rows} ({', '.join(cols)}) FROM STDIN"
+        self.drop = f"DROP TABLE IF EXISTS {rows}"
+        compared = cols[1:]  # the code is the key
+        name = qn(meta.get_field("name").column)
+        watched_cols = [qn(meta.get_field(f).column) for f in watched]
+        moved = " OR ".join(f"o.{col} IS DISTINCT FROM t.{col}" for col in watched_cols) or "FALSE"
+        pk = qn(meta.pk.column)
+        former = FormerName._meta
+        former_cols = ", ".join(qn(former.get_field(f).column) for f in ("company", "name", "used_from", "used_until"))
+        missing = [name for name in DEFAULTS if name not in fields]
+        stamps = ("created_at", "updated_at")
+        targets = ", ".join(qn(meta.get_field(name).column) for name in [*fields, *missing, *stamps])
+        constants = [f"%(new_{i})s::{meta.get_field(name).db_type(db)}" for i, name in enumerate(missing)]
+        self.defaults = {f"new_{i}": DEFAULTS[name] for i, name in enumerate(missing)}
+        timestamp = meta.get_field("updated_at").db_type(db)
+        # One statement, one snapshot: `chunk` is each row of the chunk beside the company of its code as
+        # it was (none for a new code), looked up once; `changed` writes the rows that differ from the
+        # stored ones, `former` keeps the old name of each renamed company, `added` inserts the new codes.
+        self.upsert = (
+            f"WITH chunk AS MATERIALIZED ("
+            f"SELECT t.*, o.{pk} AS stored_id, o.{name} AS old_name, "
+            f"ROW({', '.join(f'o.{col}' for col in compared)}) IS DISTINCT FROM "
+            f"ROW({', '.join(f't.{col}' for col in compared)}) AS differs, "
+            f"{moved} AS moved "
+            f"FROM {rows} AS t LEFT JOIN {table} AS o ON o.{code} = t.{code}"
+            f"), changed AS ("
+            f"UPDATE {table} AS c SET {', '.join(f'{col} = r.{col}' for col in compared)}, "
+            f"{qn(meta.get_field('updated_at').column)} = %(now)s::{timestamp} "
+            f"FROM chunk AS r WHERE c.{pk} = r.stored_id AND r.differs "
+            f"RETURNING c.{pk} AS id, r.old_name, r.{name} <> r.old_name AS renamed, r.moved"
+            f"), former AS ("
+            f"INSERT INTO {qn(former.db_table)} ({former_cols}) "
+            f"SELECT id, old_name, NULL, %(today)s::date FROM changed WHERE renamed"
+            f"), added AS ("
+            f"INSERT INTO {table} ({targets}) "
+            f"SELECT {', '.join([*(f'r.{col}' for col in cols), *constants, f'%(now)s::{timestamp}', f'%(now)s::{timestamp}'])} "
+            f"FROM chunk AS r WHERE r.stored_id IS NULL RETURNING 1"
+            f") SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM changed), "
+            f"(SELECT string_agg(id::text, ',') FROM changed WHERE moved)"
+        )
+
+    def job(self, columns: list[Sequence[Any]], count: int, now, today):
+        """The write of one chunk's valid rows (`columns` in the driver's form, `count` rows)."""
+        if not count:
+            return _nothing
+        text = _copy_lines(columns, self.fields, (), (), count)
+        now = Company._meta.get_field("updated_at").get_db_prep_save(now, self.db)
+
+        def run() -> None:
+            with self.db.cursor() as cursor:
+                if not self.created:
+                    cursor.execute(self.drop)
+                    cursor.execute(self.create)
+                    self.created = True
+                else:
+                    cursor.execute(self.truncate)
+            _copy(self.db, self.copy, text)
+            with self.db.cursor() as cursor:
+                cursor.execute(self.upsert, {**self.defaults, "now": now, "today": today})
+                new, updated, moved = cursor.fetchone()
+            self.new += new
+            self.updated += updated
+            self.compared += count
+            if moved:
+                self.moved.extend(map(int, moved.split(",")))
+
+        return run
+
+    def finish(self):
+        """The last write: the temporary table goes (it would at commit; an import inside a longer
+        transaction, as in the tests, may be followed by another)."""
+
+        def run() -> None:
+            if self.created:
+                with self.db.cursor() as cursor:
+                    cursor.execute(self.drop)
+                self.created = False
+
+        return run

@@ -235,6 +235,18 @@ def test_a_failure_while_writing_leaves_nothing_half_imported(write_file, monkey
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(importer, "update_rows", broken_update)
+    prepare = importer.ServerUpsert.job  # PostgreSQL: the server's compare and write of the chunk
+
+    def broken_job(self, *args):
+        write = prepare(self, *args)
+
+        def run():
+            write()
+            raise RuntimeError("disk full")
+
+        return run
+
+    monkeypatch.setattr(importer.ServerUpsert, "job", broken_job)
     with pytest.raises(RuntimeError):
         run(write_file(csv_bytes(HEADERS_ZH, rows), "second.csv"))
     assert Company.objects.count() == 1  # the two new rows were rolled back with the failed update
