@@ -6,7 +6,7 @@ from invest.search_indexes import trigram_index
 
 
 class Migration(migrations.Migration):
-    dependencies = [("applications", "0007_all_stages_index")]
+    dependencies = [("applications", "0007_more_queue_indexes")]
 
     operations = [
         trigram_index("applications_application", "case_number", "case_number_trgm_idx"),

@@ -124,6 +124,9 @@ class Application(WorkflowTransitions, ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["state", "case_number"], name="case_queue_number_idx"),
             # the queue over every stage (全部阶段), by deadline: read in order, the few drafts skipped
             models.Index(fields=["due_date", "submitted_at", "id"], name="case_due_idx"),
+            # the queue filtered by item or by round, by deadline: counted and read in order from these
+            models.Index(fields=["state", "item", "due_date", "submitted_at", "id"], name="case_queue_item_idx"),
+            models.Index(fields=["state", "round", "due_date", "submitted_at", "id"], name="case_queue_round_idx"),
             # Meta.ordering, the applicant's list and the API's: newest first
             models.Index(fields=["created_at", "id"], name="case_created_idx"),
         ]
