@@ -8,6 +8,7 @@ districts_changed ids, and leave the unchanged rows as they were (updated_at inc
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -16,7 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from companies.io import importer
+from companies.io import importer, writer
 from companies.io.columns import HEADERS, RowCleaner
 from companies.io.files import write_csv
 from companies.io.importer import import_rows
@@ -229,3 +230,28 @@ def test_on_postgresql_new_rows_of_a_partial_file_get_the_defaults_and_old_rows_
     assert {f: getattr(new, f) for f in defaults} == defaults
     assert (new.registered_capital, new.established_on, new.bank_name) == (None, None, "")
     assert new.updated_at - new.created_at < timedelta(seconds=1)
+
+
+@pytest.mark.postgres
+def test_the_interpreters_switch_interval_is_restored_after_an_import_even_a_failed_one(monkeypatch):
+    seed(3)
+    was = sys.getswitchinterval()
+    seen = []
+    prepare = importer.ServerUpsert.job
+
+    def job(self, *args):
+        write = prepare(self, *args)
+
+        def run():
+            seen.append(sys.getswitchinterval())
+            write()
+
+        return run
+
+    monkeypatch.setattr(importer.ServerUpsert, "job", job)
+    load([row(i, contact_phone="023-7") for i in range(1, 4)])
+    assert seen == [min(was, writer.SWITCH_INTERVAL)] and sys.getswitchinterval() == was
+    monkeypatch.setattr(importer.ServerUpsert, "job", lambda self, *args: lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        load([row(i, contact_phone="023-8") for i in range(1, 4)])
+    assert sys.getswitchinterval() == was
