@@ -268,9 +268,11 @@ def main() -> None:
                 f"({run['seconds']:.1f} s), peak {run['peak_mb']:,.0f} MB"
             )
         baseline[n] = runs
-    print(
-        f"  baseline capped at {max(base_sizes):,} rows: at its rate a million rows would take hours and hold the file"
-    )
+    if base_sizes:
+        print(
+            f"  baseline capped at {max(base_sizes):,} rows: at its rate a million rows would take hours and hold "
+            "the file"
+        )
 
     print("  ratios")
     if len(sizes) >= 2:
