@@ -100,8 +100,16 @@ class CappedPaginator(Paginator):
 
     def _page_ids(self, rows, bottom: int, top: int) -> list:
         parts = [part for part in self.parts if not isinstance(part, EmptyQuerySet)]
-        if len(parts) > 1 and top > bottom and connections[rows.db].features.supports_slicing_ordering_in_compound:
-            order = rows.query.order_by
+        order = rows.query.order_by
+        # merged by the list's own field ordering only: without one (or by an expression) the parts would
+        # come back in no defined order
+        by_fields = bool(order) and all(isinstance(name, str) for name in order)
+        if (
+            len(parts) > 1
+            and by_fields
+            and top > bottom
+            and connections[rows.db].features.supports_slicing_ordering_in_compound
+        ):
             names = [name.lstrip("-") for name in order]
             first, *others = [part.values_list("pk", *names).order_by(*order)[:top] for part in parts]
             merged = first.union(*others, all=True).order_by(*order)[bottom:top]

@@ -71,17 +71,17 @@ def overdue_q(on: date | None = None) -> Q:
 
 def queue(user, filters: QueueFilters) -> QuerySet[Application]:
     qs = visible_cases(user)
+    working = working_stages(user, filters)
     if filters.stage:
         qs = qs.filter(state=filters.stage)
-    elif not filters.all_stages:
-        if _expert_only(user):
-            qs = qs.filter(
-                state="expert_review", expert_assignments__expert=user, expert_assignments__answered_at__isnull=True
-            )
-        else:
-            qs = qs.filter(state__in=queue_states(user))
-    else:
+    elif working is not None:
+        qs = qs.filter(state__in=working)
+    elif filters.all_stages:
         qs = qs.exclude(state="draft")
+    else:  # an outside expert: the cases assigned to them and not yet answered
+        qs = qs.filter(
+            state="expert_review", expert_assignments__expert=user, expert_assignments__answered_at__isnull=True
+        )
     if filters.item:
         qs = qs.filter(item__code=filters.item)
     if filters.round:
@@ -120,17 +120,22 @@ def by_company(text: str) -> Q:
     return Q(company_id__in=ids)
 
 
-def _expert_only(user) -> bool:
-    return has_role(user, "expert") and not has_role(user, *ALL_CASES_ROLES)
+def working_stages(user, filters: QueueFilters) -> list[str] | None:
+    """The stages the queue lists when it lists the user's working stages (no stage chosen, not every stage,
+    not an outside expert's own assignments); None otherwise."""
+    if filters.stage or filters.all_stages:
+        return None
+    if has_role(user, "expert") and not has_role(user, *ALL_CASES_ROLES):
+        return None
+    return queue_states(user)
 
 
 def queue_parts(user, filters: QueueFilters, rows: QuerySet[Application]) -> list[QuerySet[Application]]:
     """The queue ``rows`` one stage at a time, when it lists the user's several working stages: the paginator
     then reads each stage's index in the queue's order and merges them (invest.paging), instead of sorting
     every waiting case for one page."""
-    if filters.stage or filters.all_stages or _expert_only(user):
-        return []
-    return [rows.filter(state=state) for state in queue_states(user)]
+    working = working_stages(user, filters) or []
+    return [rows.filter(state=state) for state in working] if len(working) > 1 else []
 
 
 # --- timeline ---------------------------------------------------------------------------------------------

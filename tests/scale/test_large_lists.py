@@ -218,6 +218,22 @@ def test_a_chosen_stage_or_every_stage_is_one_list(staff):
     rows = Application.objects.all()
     assert selectors.queue_parts(staff["reviewer"], selectors.QueueFilters(stage="accepted"), rows) == []
     assert selectors.queue_parts(staff["reviewer"], selectors.QueueFilters(all_stages=True), rows) == []
+    # an outside expert's queue is their own assignments, not stages
+    assert selectors.queue_parts(staff["expert"], selectors.QueueFilters(), rows) == []
+
+
+def test_a_list_without_a_field_ordering_is_paged_as_one_list(world):
+    """Parts are merged by the list's ordering; a list ordered by nothing (or an expression) is read whole."""
+    from django.db.models import F
+
+    world(3, accepted=True)
+    world(2, in_preliminary_review=True)
+    rows = Application.objects.order_by(F("computed_amount").desc(), "pk")
+    parts = [rows.filter(state="accepted"), rows.filter(state="preliminary_review")]
+    with CaptureQueriesContext(connection) as ctx:
+        paged = [case.pk for case in paging.CappedPaginator(rows, 2, parts=parts).page(1)]
+    assert paged == [case.pk for case in rows[:2]]
+    assert not any("UNION" in q["sql"] for q in ctx.captured_queries)
 
 
 def test_the_queue_search_finds_cases_by_number_title_or_company_however_many_companies_match(
